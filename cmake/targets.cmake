@@ -1,0 +1,11 @@
+# Per-target build hygiene (never global CMAKE_CXX_FLAGS): warnings and, when asked, sanitizers.
+function(appkeeper_target_options target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion)
+  if(APPKEEPER_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(APPKEEPER_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()

@@ -1,0 +1,88 @@
+// GraphClient: the typed Graph calls appkeeper makes, over an HttpTransport, with app-only tokens
+// from a TokenSource, every request shaped by a shared RateLimiter.
+//
+// Behaviour (issue 3): tokens cached until shortly before expiry and refreshed once on a 401;
+// paging follows @odata.nextLink verbatim; Graph errors are parsed into Error{httpStatus, code,
+// innerCode, message, requestId, retryAfter}; a 429 sets a tenant-wide pause on the limiter for
+// Retry-After (seconds or HTTP-date) so workers don't stampede. Idempotent GETs are retried a
+// bounded number of times inside the client (429/5xx/timeouts/transient 400, Retry-After wins,
+// exponential backoff with full jitter); the upgrade POST is never retried here: the worker owns
+// that decision and persists it.
+//
+// Error kinds: 429, 5xx, 401-after-refresh-failed-transiently, transport errors and the
+// transient 400 (400 without the consent inner code) -> kTransient; 403, 404, the consent 400
+// and other 4xx -> kPermanent.
+//
+// Thread contract: thread-safe; one GraphClient is shared by all workers. Borrowed references
+// must outlive it.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "common/result.h"
+#include "common/teams_types.h"
+#include "graph/http_transport.h"
+#include "graph/rate_limiter.h"
+#include "graph/sleeper.h"
+#include "graph/token_source.h"
+
+namespace appkeeper::graph {
+
+struct GraphClientOptions {
+  std::string baseUrl;  // e.g. https://graph.microsoft.com/v1.0 (no trailing slash)
+  std::string tenantId;
+  std::chrono::milliseconds requestTimeout{30'000};
+  int maxGetAttempts = 6;
+  std::chrono::milliseconds backoffBase{500};
+  std::chrono::milliseconds backoffCap{60'000};
+};
+
+struct UpgradeResult {
+  int httpStatus = 0;  // 204 on success
+  std::string requestId;
+};
+
+class GraphClient {
+ public:
+  GraphClient(GraphClientOptions options, HttpTransport& transport, TokenSource& tokens,
+              RateLimiter& limiter, const Clock& clock, Sleeper& sleeper, Random& random);
+
+  // The catalog app with every definition (id, version, publishingState, authorization):
+  // GET /appCatalogs/teamsApps?$filter=id eq '..'&$expand=appDefinitions($select=id,version,
+  // publishingState,authorization,teamsAppId). Falls back to externalId when no app has that id.
+  // Not found -> kPermanent with httpStatus 404.
+  Result<CatalogApp> getCatalogApp(const std::string& idOrExternalId);
+  // Every app with distributionMethod eq 'organization' (definitions included).
+  Result<std::vector<CatalogApp>> listOrganizationApps();
+  // GET /teams, page by page (only ids are used). `onPage` returns false to stop early.
+  Status forEachTeamPage(const std::function<bool(const std::vector<std::string>& teamIds)>& onPage);
+  // GET /teams/{id}/installedApps?$expand=teamsApp,teamsAppDefinition&$filter=teamsApp/id eq '..'
+  Result<std::vector<TeamInstallation>> listTeamInstallations(const std::string& teamId,
+                                                              const std::string& teamsAppId);
+  // GET /teams/{id}/installedApps/{iid}?$expand=teamsApp,teamsAppDefinition
+  Result<TeamInstallation> getInstallation(const std::string& teamId,
+                                           const std::string& installationId);
+  // POST /teams/{id}/installedApps/{iid}/upgrade; body {"consentedPermissionSet":...} when
+  // `consent` is set, no body otherwise. `tokens` overrides the app-only source (delegated).
+  Result<UpgradeResult> upgrade(const std::string& teamId, const std::string& installationId,
+                                const std::optional<std::vector<RscPermission>>& consent,
+                                TokenSource* tokens = nullptr);
+
+ private:
+  // implementation detail: request execution, paging, error parsing (see graph_client.cpp)
+  GraphClientOptions options_;
+  HttpTransport& transport_;
+  TokenSource& tokens_;
+  RateLimiter& limiter_;
+  const Clock& clock_;
+  Sleeper& sleeper_;
+  Random& random_;
+};
+
+}  // namespace appkeeper::graph
