@@ -1,0 +1,56 @@
+// InboundServer: appkeeper's HTTP listener (Poco HTTPServer) for Graph change notifications,
+// signed catalog publish events and health probes. Its handlers check, persist, and answer: no
+// Graph call is ever made inline, so answers stay well within Graph's 3 s.
+//
+// Routes: POST /graph/notifications, POST /events/catalog, GET /healthz, GET /readyz.
+// Persistence goes through store::Store connections opened on `dbPath` (one per server thread,
+// see store_pool.h); when the store cannot keep a delivery the answer is 503 so senders retry.
+//
+// Thread contract: start() and stop() from one thread; the server's own threads call the
+// handlers. stop() waits for in-flight requests. Borrowed references must outlive the server.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace appkeeper::handlers {
+
+struct InboundServerOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 8080;  // 0 picks a free port (tests)
+  std::string dbPath;
+  std::string tenantId;       // events for another tenant are rejected (400, audited)
+  std::string catalogSecret;  // "whsec_<base64>" (a secret: never logged)
+  size_t maxBodyBytes = 1 << 20;
+  int maxThreads = 16;
+  int maxQueued = 128;  // connections waiting beyond this are refused (overload shedding)
+  std::function<bool()> ready;  // /readyz: store open and workers running
+  std::shared_ptr<spdlog::logger> logger;
+};
+
+class InboundServer {
+ public:
+  // Binds and starts serving. Errors: the address is in use or not bindable -> kPermanent with
+  // the address; the store cannot be opened -> kTransient.
+  static Result<std::unique_ptr<InboundServer>> start(InboundServerOptions options,
+                                                      const Clock& clock);
+  ~InboundServer();  // stops if still running
+  uint16_t port() const;
+  void stop();
+
+ private:
+  struct Impl;
+  explicit InboundServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace appkeeper::handlers

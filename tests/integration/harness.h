@@ -1,0 +1,104 @@
+// The integration harness: the real graph-emulator and appkeeper processes on loopback ports the
+// OS picks, driven over HTTP and through appkeeper's own CLI. Every wait is a bounded poll of a
+// real process (there is nothing to inject a clock into across a process boundary).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "integration/child_process.h"
+#include "nlohmann/json.hpp"
+
+namespace appkeeper::testing {
+
+struct HttpResult {
+  int status = 0;  // 0 when the request failed at the transport level
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+  nlohmann::json json() const { return nlohmann::json::parse(body); }
+};
+
+HttpResult httpCall(const std::string& method, const std::string& url, const std::string& body = "",
+                    const std::map<std::string, std::string>& headers = {},
+                    std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// A fresh directory under $TMPDIR, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::string buildDir();  // $APPKEEPER_BUILD_DIR, set by ctest
+
+// Polls `done` every 50 ms until it returns true or `timeout` passes; returns its last answer.
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+
+class EmulatorProcess {
+ public:
+  EmulatorProcess(const TempDir& dir, const std::vector<std::string>& args);
+  const std::string& baseUrl() const { return baseUrl_; }  // http://127.0.0.1:PORT
+  nlohmann::json apps();
+  std::string appIdByName(const std::string& displayName);
+  nlohmann::json installations(const std::string& teamsAppId);
+  // Publishes `version` (published at once) with the given RSC permissions.
+  void publish(const std::string& teamsAppId, const std::string& version,
+               const nlohmann::json& rsc = nlohmann::json::array());
+  nlohmann::json stats();
+  HttpResult control(const std::string& method, const std::string& path,
+                     const nlohmann::json& body = nullptr);
+
+ private:
+  std::unique_ptr<ChildProcess> process_;
+  std::string baseUrl_;
+};
+
+struct DaemonOptions {
+  int workers = 4;
+  double requestsPerSecond = 200;
+  std::map<std::string, std::string> extraEnv;  // APPKEEPER_<SECTION>_<KEY> overrides
+};
+
+// appkeeper serve against an emulator, with its own config, secrets and database in `dir`.
+class DaemonProcess {
+ public:
+  DaemonProcess(const TempDir& dir, const EmulatorProcess& emulator, DaemonOptions options = {});
+  void start();  // starts and waits for /readyz
+  void kill();   // SIGKILL, reaped
+  std::optional<int> terminate();  // SIGTERM, returns the exit code
+  const std::string& url() const { return url_; }
+  const std::string& dbPath() const { return dbPath_; }
+  std::string stderrLog() const;
+  // A signed teamsApp.published event; returns the HTTP status.
+  int sendPublishEvent(const std::string& teamsAppId, const std::string& version,
+                       const std::string& webhookId);
+  // `appkeeper audit --db ... --format jsonl [args]`, parsed.
+  std::vector<nlohmann::json> audit(const std::vector<std::string>& args = {}) const;
+  // `appkeeper jobs --db ... --format jsonl`: counts by state.
+  std::string runCli(const std::vector<std::string>& args, int* exitCode = nullptr) const;
+
+ private:
+  const TempDir& dir_;
+  std::string emulatorUrl_;
+  DaemonOptions options_;
+  std::string configPath_, dbPath_, url_, secret_;
+  int port_ = 0;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+// Standard Webhooks v1 signature made with OpenSSL directly: an implementation independent of
+// appkeeper's own verifier.
+std::string signWebhook(const std::string& whsecSecret, const std::string& id,
+                        const std::string& timestamp, const std::string& body);
+
+}  // namespace appkeeper::testing
