@@ -30,10 +30,16 @@ struct Error {
   std::string requestId;  // Graph request-id, for the audit
   std::optional<std::chrono::milliseconds> retryAfter;
 
-  static Error invalidInput(std::string msg) { return {ErrorKind::kInvalidInput, std::move(msg)}; }
-  static Error transient(std::string msg) { return {ErrorKind::kTransient, std::move(msg)}; }
-  static Error permanent(std::string msg) { return {ErrorKind::kPermanent, std::move(msg)}; }
-  static Error internal(std::string msg) { return {ErrorKind::kInternal, std::move(msg)}; }
+  static Error make(ErrorKind kind, std::string msg) {
+    Error e;
+    e.kind = kind;
+    e.message = std::move(msg);
+    return e;
+  }
+  static Error invalidInput(std::string msg) { return make(ErrorKind::kInvalidInput, std::move(msg)); }
+  static Error transient(std::string msg) { return make(ErrorKind::kTransient, std::move(msg)); }
+  static Error permanent(std::string msg) { return make(ErrorKind::kPermanent, std::move(msg)); }
+  static Error internal(std::string msg) { return make(ErrorKind::kInternal, std::move(msg)); }
 };
 
 template <typename T>

@@ -11,7 +11,12 @@
 //
 // Error kinds: 429, 5xx, 401-after-refresh-failed-transiently, transport errors and the
 // transient 400 (400 without the consent inner code) -> kTransient; 403, 404, the consent 400
-// and other 4xx -> kPermanent.
+// and other 4xx -> kPermanent (graph/graph_error.h holds the table). A Retry-After longer than
+// backoffCap is not slept inside the client: the error comes back with retryAfter set so the
+// worker can reschedule. A call interrupted by the Sleeper (shutdown) returns kTransient with
+// code kCancelledCode. A 200 GET whose body is not JSON is kTransient; JSON of an unexpected
+// shape is kPermanent. @odata.nextLink is only followed on the origin of baseUrl (the bearer
+// token never goes to another host). Tokens never appear in error messages.
 //
 // Thread contract: thread-safe; one GraphClient is shared by all workers. Borrowed references
 // must outlive it.
@@ -27,12 +32,16 @@
 #include "common/random.h"
 #include "common/result.h"
 #include "common/teams_types.h"
+#include "graph/backoff.h"
 #include "graph/http_transport.h"
 #include "graph/rate_limiter.h"
 #include "graph/sleeper.h"
 #include "graph/token_source.h"
 
 namespace appkeeper::graph {
+
+// Error::code of a call that stopped because the Sleeper was cancelled (shutdown).
+inline constexpr const char* kCancelledCode = "Cancelled";
 
 struct GraphClientOptions {
   std::string baseUrl;  // e.g. https://graph.microsoft.com/v1.0 (no trailing slash)
@@ -41,6 +50,7 @@ struct GraphClientOptions {
   int maxGetAttempts = 6;
   std::chrono::milliseconds backoffBase{500};
   std::chrono::milliseconds backoffCap{60'000};
+  std::string userAgent = "appkeeper/0.1";
 };
 
 struct UpgradeResult {
@@ -61,7 +71,8 @@ class GraphClient {
   // Every app with distributionMethod eq 'organization' (definitions included).
   Result<std::vector<CatalogApp>> listOrganizationApps();
   // GET /teams, page by page (only ids are used). `onPage` returns false to stop early.
-  Status forEachTeamPage(const std::function<bool(const std::vector<std::string>& teamIds)>& onPage);
+  Status forEachTeamPage(
+      const std::function<bool(const std::vector<std::string>& teamIds)>& onPage);
   // GET /teams/{id}/installedApps?$expand=teamsApp,teamsAppDefinition&$filter=teamsApp/id eq '..'
   Result<std::vector<TeamInstallation>> listTeamInstallations(const std::string& teamId,
                                                               const std::string& teamsAppId);
@@ -75,14 +86,25 @@ class GraphClient {
                                 TokenSource* tokens = nullptr);
 
  private:
-  // implementation detail: request execution, paging, error parsing (see graph_client.cpp)
+  struct Call;   // one logical request (graph_client.cpp)
+  struct Reply;  // a 2xx answer with its parsed JSON body (graph_client.cpp)
+  // GETs: retried up to maxGetAttempts on kTransient; other methods: one attempt.
+  Result<Reply> execute(const Call& call);
+  // One attempt, including the single token refresh after a 401.
+  Result<Reply> attempt(const Call& call, int attemptNo);
+  // GETs `call` and every nextLink after it; `onPage` returns false to stop.
+  Status forEachPage(const Call& first, const std::function<Result<bool>(Reply&)>& onPage);
+  Error cancelled() const;
+
   GraphClientOptions options_;
   HttpTransport& transport_;
   TokenSource& tokens_;
   RateLimiter& limiter_;
   const Clock& clock_;
   Sleeper& sleeper_;
-  Random& random_;
+  Backoff backoff_;         // jitter from the injected Random
+  SystemRandom ids_;        // client-request-id GUIDs: kept apart so tests can script the jitter
+  std::string baseOrigin_;  // scheme://host:port of baseUrl; nextLinks must match it
 };
 
 }  // namespace appkeeper::graph

@@ -2,13 +2,18 @@
 // response (any status) or a transport Error out. Implementations are thread-safe.
 //
 // Errors: connection refused/reset, timeouts, truncated bodies and TLS failures are
-// ErrorKind::kTransient with a message naming the host and what happened; a malformed URL is
-// kInvalidInput. Never put request headers (they hold tokens) or bodies into error messages.
+// ErrorKind::kTransient with a message naming host:port and what happened; a malformed URL or a
+// header containing a line break is kInvalidInput; a body over the size cap, or an https URL
+// when the TLS settings could not be loaded, is kPermanent. Never put request headers (they hold
+// tokens) or bodies into error messages.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,8 +28,12 @@ struct HttpRequest {
   std::string url;  // absolute: http://127.0.0.1:1234/v1.0/teams?$top=5
   Headers headers;
   std::string body;
+  // Applies to each of connect, send and receive (per socket operation, not the whole call).
   std::chrono::milliseconds timeout{30'000};
 };
+
+// The first value of header `name` (ASCII case-insensitive); nullopt when absent.
+std::optional<std::string> findHeader(const Headers& headers, std::string_view name);
 
 struct HttpResponse {
   int status = 0;
@@ -41,11 +50,19 @@ class HttpTransport {
 };
 
 struct TransportOptions {
-  std::string caFile;  // extra trust anchor for HTTPS (empty: system store)
+  std::string caFile;  // extra trust anchor for HTTPS (empty: system store only)
+  size_t maxBodyBytes = 16 * 1024 * 1024;  // larger response bodies are an error
+  size_t maxIdlePerOrigin = 16;            // keep-alive connections kept per scheme/host/port
+  // An idle connection older than this is not reused (servers close idle ones; Poco's own
+  // default is 8 s, Azure front ends keep them for minutes).
+  std::chrono::milliseconds maxIdle{5'000};
 };
 
 // Poco-based transport: http:// (loopback/emulator) and https:// with certificate and host-name
-// verification. Keeps no connection state shared between threads.
+// verification always on (TLS 1.2+, system trust store plus `caFile`). Keeps a small pool of
+// keep-alive connections per origin (guarded by a mutex; a connection is used by one request at
+// a time). A GET that fails on a reused connection before any response arrives is retried once
+// on a fresh one; other methods never are.
 std::unique_ptr<HttpTransport> makePocoTransport(const TransportOptions& options = {});
 
 }  // namespace appkeeper::graph

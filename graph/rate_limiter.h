@@ -1,15 +1,22 @@
-// RateLimiter: Graph's throttling shape for one tenant, shared by every worker: a token bucket for
-// GETs, one for POSTs (requests_per_second each), and a 4/s bucket per team; plus a tenant-wide
-// pause set by a 429's Retry-After. reserve() is pure bookkeeping against the injected Clock and
-// returns how long the caller must wait before sending, so it is testable without sleeping; the
-// caller waits through its Sleeper.
+// RateLimiter: Graph's throttling shape for one tenant, shared by every worker: a slot schedule
+// for GETs, one for POSTs (requests per second each: slots at least 1/rate apart), and a slot
+// sequence per team (4/s by default); plus a tenant-wide pause set by a 429's Retry-After.
+// reserve() is pure bookkeeping against the injected Clock and returns how long the caller must
+// wait before sending, so it is testable without sleeping; the caller waits through its Sleeper.
 //
-// Thread contract: thread-safe (guarded by one mutex). Per-team state is pruned so memory stays
-// bounded on tenants with many teams.
+// Fairness: a request takes the earliest slot that is free in its budget AND not before its
+// team's next slot. A request held back by its busy team does not push back requests for other
+// teams: they take the free budget slots in between (a pure "next slot" counter would idle the
+// whole tenant behind one busy team). Within a team, slots are taken in call order.
+//
+// A rate <= 0 means "no limit" for that budget. Thread contract: thread-safe (guarded by one
+// mutex). Per-team state and past slots are pruned so memory stays bounded on tenants with many
+// teams.
 #pragma once
 
 #include <chrono>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -28,28 +35,33 @@ struct RateLimits {
 class RateLimiter {
  public:
   RateLimiter(RateLimits limits, const Clock& clock);
-  // Takes one slot in `budget` (and in the team's bucket when teamId is not empty) and returns
-  // the wait before the request may be sent (zero when it may go now). Slots are taken in call
-  // order, so waits queue up fairly instead of stampeding.
+  // Takes one slot in `budget` (and in the team's sequence when teamId is not empty) and returns
+  // the wait before the request may be sent (zero when it may go now).
   std::chrono::milliseconds reserve(Budget budget, const std::string& teamId);
   // A 429 said to wait: nothing is sent tenant-wide before `until` (extends, never shortens).
   void pauseUntil(SteadyTime until);
-  void setLimits(RateLimits limits);  // SIGHUP reload
+  void setLimits(RateLimits limits);  // SIGHUP reload; applies to slots reserved afterwards
   // Total time callers were told to wait, for metrics.
   std::chrono::milliseconds totalWait() const;
+  // Teams with state held right now (for tests of the pruning).
+  size_t trackedTeams() const;
 
  private:
-  // see rate_limiter.cpp
-  struct Bucket {
-    SteadyTime next{};  // earliest time the next slot is free
-  };
-  RateLimits limits_;
+  // Reserved future send times of one budget. A multiset: after setLimits() shrinks the
+  // spacing, two reservations may legitimately coincide.
+  using Schedule = std::multiset<SteadyTime>;
+  static SteadyTime firstFreeSlot(const Schedule& schedule, SteadyTime earliest,
+                                  SteadyTime::duration spacing);
+  void prune(SteadyTime now);  // requires mu_
+
   const Clock& clock_;
   mutable std::mutex mu_;
-  Bucket get_, post_;                              // guarded by mu_
-  std::unordered_map<std::string, Bucket> teams_;  // guarded by mu_
-  SteadyTime pausedUntil_{};                       // guarded by mu_
-  std::chrono::milliseconds totalWait_{0};         // guarded by mu_
+  RateLimits limits_;                                     // guarded by mu_
+  Schedule get_, post_;                                   // guarded by mu_
+  std::unordered_map<std::string, SteadyTime> teamNext_;  // guarded by mu_
+  SteadyTime pausedUntil_{};                              // guarded by mu_
+  std::chrono::milliseconds totalWait_{0};                // guarded by mu_
+  size_t teamsAtLastPrune_ = 0;                           // guarded by mu_
 };
 
 }  // namespace appkeeper::graph

@@ -1,13 +1,16 @@
 // TokenSource: where bearer tokens come from. ClientCredentialsTokenSource implements the
 // identity platform's client-credentials grant (form POST to token_url with client_id, scope
 // https://graph.microsoft.com/.default, client_secret, grant_type=client_credentials), caching
-// the token until shortly (5 min, or 10% of a short lifetime) before expires_in runs out.
+// the token until 5 minutes before expires_in runs out, or halfway through a shorter lifetime.
 //
-// Errors: invalid_client / unauthorized_client / invalid_grant -> kPermanent with a message that
-// says which setting to fix (never the secret); 429/5xx/network -> kTransient.
-// Thread contract: thread-safe; concurrent callers share one refresh.
+// Errors: invalid_client / unauthorized_client / invalid_grant / invalid_scope and other 4xx
+// -> kPermanent with a message that says which setting to fix (never the secret or a token);
+// 429/5xx/temporarily_unavailable/network -> kTransient carrying Retry-After when given.
+// Thread contract: thread-safe; concurrent callers share one refresh (the mutex is held while
+// the token endpoint is called, bounded by the transport timeout).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +26,13 @@ class TokenSource {
   virtual ~TokenSource() = default;
   // A valid access token. `forceRefresh` discards the cached one (after a 401).
   virtual Result<std::string> token(bool forceRefresh = false) = 0;
+  // After Graph answered 401 to `rejected`: a token other than `rejected`. Sources that cache
+  // override this so N workers hit by the same expiry share one refresh; the default simply
+  // forces one.
+  virtual Result<std::string> tokenAfterRejection(const std::string& rejected) {
+    (void)rejected;
+    return token(true);
+  }
 };
 
 struct ClientCredentials {
@@ -30,6 +40,7 @@ struct ClientCredentials {
   std::string clientId;
   std::string clientSecret;  // a secret: never logged, never in an error message
   std::string scope = "https://graph.microsoft.com/.default";
+  std::chrono::milliseconds timeout{30'000};
 };
 
 class ClientCredentialsTokenSource final : public TokenSource {
@@ -37,13 +48,16 @@ class ClientCredentialsTokenSource final : public TokenSource {
   ClientCredentialsTokenSource(ClientCredentials creds, HttpTransport& transport,
                                const Clock& clock);
   Result<std::string> token(bool forceRefresh = false) override;
+  Result<std::string> tokenAfterRejection(const std::string& rejected) override;
 
  private:
+  Result<std::string> refresh();  // requires mu_
+
   ClientCredentials creds_;
   HttpTransport& transport_;
   const Clock& clock_;
   std::mutex mu_;
-  std::string token_;  // guarded by mu_
+  std::string token_;   // guarded by mu_
   WallTime refreshAt_;  // guarded by mu_
 };
 

@@ -1,0 +1,305 @@
+#include "graph/graph_client.h"
+
+#include <nlohmann/json.hpp>
+
+#include "graph/graph_error.h"
+#include "graph/guid.h"
+#include "graph/json_mapping.h"
+#include "graph/redact.h"
+#include "graph/url.h"
+
+namespace appkeeper::graph {
+
+using std::chrono::milliseconds;
+
+struct GraphClient::Call {
+  std::string method = "GET";
+  std::string url;
+  Budget budget = Budget::kGet;
+  std::string teamId;               // the per-team rate budget; empty for tenant-level calls
+  std::optional<std::string> body;  // JSON; POST without body when empty
+  bool expectJson = true;
+  TokenSource* tokens = nullptr;  // overrides the app-only source
+};
+
+struct GraphClient::Reply {
+  int status = 0;
+  std::string requestId;
+  nlohmann::json body;  // null unless the call expects JSON
+};
+
+namespace {
+
+// Safety net against a server whose nextLinks never end (every loop is bounded).
+constexpr size_t kMaxPages = 100'000;
+
+// "GET /v1.0/teams/x/installedApps" for messages: the path, not the query or host.
+std::string describe(const std::string& method, const std::string& url) {
+  auto parsed = parseUrl(url);
+  std::string path = parsed ? parsed->target : url;
+  path = path.substr(0, path.find('?'));
+  return method + " " + path;
+}
+
+const char* kDefinitionsExpand =
+    "appDefinitions($select=id,teamsAppId,version,publishingState,authorization)";
+
+}  // namespace
+
+GraphClient::GraphClient(GraphClientOptions options, HttpTransport& transport, TokenSource& tokens,
+                         RateLimiter& limiter, const Clock& clock, Sleeper& sleeper, Random& random)
+    : options_(std::move(options)),
+      transport_(transport),
+      tokens_(tokens),
+      limiter_(limiter),
+      clock_(clock),
+      sleeper_(sleeper),
+      backoff_(options_.backoffBase, options_.backoffCap, random) {
+  while (!options_.baseUrl.empty() && options_.baseUrl.back() == '/') options_.baseUrl.pop_back();
+  if (auto base = parseUrl(options_.baseUrl)) baseOrigin_ = base->origin();
+}
+
+Error GraphClient::cancelled() const {
+  Error e = Error::transient("the Graph call was cancelled: appkeeper is shutting down");
+  e.code = kCancelledCode;
+  return e;
+}
+
+Result<GraphClient::Reply> GraphClient::attempt(const Call& call, int attemptNo) {
+  TokenSource& tokens = call.tokens != nullptr ? *call.tokens : tokens_;
+  auto token = tokens.token();
+  if (!token) return token.error();
+  const std::string what = describe(call.method, call.url);
+  // Bounded: the second pass exists only for the one refresh after a 401.
+  for (int authPass = 0;; ++authPass) {
+    const milliseconds wait = limiter_.reserve(call.budget, call.teamId);
+    if (wait > milliseconds::zero() && !sleeper_.sleepFor(wait)) return cancelled();
+
+    HttpRequest request;
+    request.method = call.method;
+    request.url = call.url;
+    request.timeout = options_.requestTimeout;
+    request.headers = {{"Authorization", "Bearer " + *token},
+                       {"client-request-id", newGuid(ids_)},
+                       {"Accept", "application/json"},
+                       {"User-Agent", options_.userAgent}};
+    if (call.body) {
+      request.headers.emplace_back("Content-Type", "application/json");
+      request.body = *call.body;
+    }
+    auto sent = transport_.send(request);
+    if (!sent) {
+      Error e = sent.error();
+      e.message = redact(std::move(e.message), *token);
+      return e;
+    }
+    HttpResponse& response = *sent;
+    if (response.status == 401 && authPass == 0) {
+      token = tokens.tokenAfterRejection(*token);
+      if (!token) return token.error();
+      continue;
+    }
+    if (response.status >= 200 && response.status <= 299) {
+      Reply reply;
+      reply.status = response.status;
+      reply.requestId = response.header("request-id");
+      if (call.expectJson) {
+        auto body = parseJsonObject(response.body, what);
+        if (!body) {
+          Error e = body.error();
+          e.httpStatus = response.status;
+          e.requestId = reply.requestId;
+          return e;
+        }
+        reply.body = std::move(*body);
+      }
+      return reply;
+    }
+    Error e = parseGraphError(response, what, clock_.now());
+    e.message = redact(std::move(e.message), *token);
+    if (response.status == 401) {
+      e.message +=
+          "; a fresh token was rejected too: check the app's Graph permissions and admin "
+          "consent";
+    }
+    if (response.status == 429) {
+      // One throttled worker holds back the whole tenant instead of every worker finding out.
+      if (!e.retryAfter) e.retryAfter = backoff_.delay(attemptNo);
+      limiter_.pauseUntil(clock_.steadyNow() + *e.retryAfter);
+    }
+    return e;
+  }
+}
+
+Result<GraphClient::Reply> GraphClient::execute(const Call& call) {
+  const int maxAttempts = call.method == "GET" ? std::max(1, options_.maxGetAttempts) : 1;
+  for (int attemptNo = 0;; ++attemptNo) {
+    auto reply = attempt(call, attemptNo);
+    if (reply || attemptNo + 1 >= maxAttempts) return reply;
+    const Error& e = reply.error();
+    if (e.kind != ErrorKind::kTransient || e.code == kCancelledCode) return reply;
+    // Long waits go back to the worker, which persists the schedule instead of holding a thread.
+    if (e.retryAfter && *e.retryAfter > options_.backoffCap) return reply;
+    milliseconds wait{0};
+    if (e.httpStatus == 429) {
+      wait = milliseconds::zero();  // the limiter's tenant pause makes the next reserve() wait
+    } else if (e.retryAfter) {
+      wait = *e.retryAfter;
+    } else {
+      wait = backoff_.delay(attemptNo);
+    }
+    if (wait > milliseconds::zero() && !sleeper_.sleepFor(wait)) return cancelled();
+  }
+}
+
+Status GraphClient::forEachPage(const Call& first,
+                                const std::function<Result<bool>(Reply&)>& onPage) {
+  Call call = first;
+  for (size_t page = 0; page < kMaxPages; ++page) {
+    auto reply = execute(call);
+    if (!reply) return reply.error();
+    // Read the link before the callback may move the body away.
+    std::string next;
+    if (reply->body.is_object()) {
+      auto it = reply->body.find("@odata.nextLink");
+      if (it != reply->body.end() && it->is_string()) next = it->get<std::string>();
+    }
+    auto more = onPage(*reply);
+    if (!more) return more.error();
+    if (!*more || next.empty()) return Ok{};
+    auto nextUrl = parseUrl(next);
+    if (!nextUrl || nextUrl->origin() != baseOrigin_) {
+      return Error::permanent("Graph returned an @odata.nextLink outside " + baseOrigin_ +
+                              "; refusing to send the token there (" +
+                              describe(call.method, call.url) + ")");
+    }
+    if (next == call.url) {
+      return Error::permanent("Graph returned an @odata.nextLink to the same page (" +
+                              describe(call.method, call.url) + ")");
+    }
+    call.url = std::move(next);  // verbatim: the link carries the server's own paging state
+  }
+  return Error::permanent("Graph returned more than " + std::to_string(kMaxPages) + " pages for " +
+                          describe(first.method, first.url));
+}
+
+Result<CatalogApp> GraphClient::getCatalogApp(const std::string& idOrExternalId) {
+  for (const char* field : {"id", "externalId"}) {
+    Call call;
+    call.url = options_.baseUrl + "/appCatalogs/teamsApps?$filter=" +
+               encodeQueryValue(std::string(field) + " eq " + odataString(idOrExternalId)) +
+               "&$expand=" + encodeQueryValue(kDefinitionsExpand);
+    std::optional<CatalogApp> found;
+    auto status = forEachPage(call, [&](Reply& reply) -> Result<bool> {
+      auto page = pageFromJson(std::move(reply.body), describe(call.method, call.url));
+      if (!page) return page.error();
+      if (page->items.empty()) return true;
+      auto app = catalogAppFromJson(page->items.front());
+      if (!app) return app.error();
+      found = std::move(*app);
+      return false;
+    });
+    if (!status) return status.error();
+    if (found) return std::move(*found);
+  }
+  Error e = Error::permanent("no app in the tenant catalog has id or externalId '" +
+                             idOrExternalId + "'; check the app id (catalog or manifest id)");
+  e.httpStatus = 404;
+  e.code = "NotFound";
+  return e;
+}
+
+Result<std::vector<CatalogApp>> GraphClient::listOrganizationApps() {
+  Call call;
+  call.url = options_.baseUrl + "/appCatalogs/teamsApps?$filter=" +
+             encodeQueryValue("distributionMethod eq 'organization'") +
+             "&$expand=" + encodeQueryValue(kDefinitionsExpand);
+  std::vector<CatalogApp> apps;
+  auto status = forEachPage(call, [&](Reply& reply) -> Result<bool> {
+    auto page = pageFromJson(std::move(reply.body), describe(call.method, call.url));
+    if (!page) return page.error();
+    for (const auto& item : page->items) {
+      auto app = catalogAppFromJson(item);
+      if (!app) return app.error();
+      apps.push_back(std::move(*app));
+    }
+    return true;
+  });
+  if (!status) return status.error();
+  return apps;
+}
+
+Status GraphClient::forEachTeamPage(
+    const std::function<bool(const std::vector<std::string>& teamIds)>& onPage) {
+  Call call;
+  call.url = options_.baseUrl + "/teams?$select=id";
+  return forEachPage(call, [&](Reply& reply) -> Result<bool> {
+    auto page = pageFromJson(std::move(reply.body), describe(call.method, call.url));
+    if (!page) return page.error();
+    std::vector<std::string> ids;
+    ids.reserve(page->items.size());
+    for (const auto& item : page->items) {
+      auto id = item.is_object() ? item.find("id") : item.end();
+      if (!item.is_object() || id == item.end() || !id->is_string() ||
+          id->get_ref<const std::string&>().empty()) {
+        return Error::permanent("Graph answered a team without a string id (GET /teams)");
+      }
+      ids.push_back(id->get<std::string>());
+    }
+    return onPage(ids);
+  });
+}
+
+Result<std::vector<TeamInstallation>> GraphClient::listTeamInstallations(
+    const std::string& teamId, const std::string& teamsAppId) {
+  Call call;
+  call.teamId = teamId;
+  call.url = options_.baseUrl + "/teams/" + encodePathSegment(teamId) +
+             "/installedApps?$expand=" + encodeQueryValue("teamsApp,teamsAppDefinition") +
+             "&$filter=" + encodeQueryValue("teamsApp/id eq " + odataString(teamsAppId));
+  std::vector<TeamInstallation> installations;
+  auto status = forEachPage(call, [&](Reply& reply) -> Result<bool> {
+    auto page = pageFromJson(std::move(reply.body), describe(call.method, call.url));
+    if (!page) return page.error();
+    for (const auto& item : page->items) {
+      auto installation = installationFromJson(item, options_.tenantId, teamId);
+      if (!installation) return installation.error();
+      installations.push_back(std::move(*installation));
+    }
+    return true;
+  });
+  if (!status) return status.error();
+  return installations;
+}
+
+Result<TeamInstallation> GraphClient::getInstallation(const std::string& teamId,
+                                                      const std::string& installationId) {
+  Call call;
+  call.teamId = teamId;
+  call.url = options_.baseUrl + "/teams/" + encodePathSegment(teamId) + "/installedApps/" +
+             encodePathSegment(installationId) +
+             "?$expand=" + encodeQueryValue("teamsApp,teamsAppDefinition");
+  auto reply = execute(call);
+  if (!reply) return reply.error();
+  return installationFromJson(reply->body, options_.tenantId, teamId);
+}
+
+Result<UpgradeResult> GraphClient::upgrade(const std::string& teamId,
+                                           const std::string& installationId,
+                                           const std::optional<std::vector<RscPermission>>& consent,
+                                           TokenSource* tokens) {
+  Call call;
+  call.method = "POST";
+  call.budget = Budget::kPost;
+  call.teamId = teamId;
+  call.expectJson = false;
+  call.tokens = tokens;
+  call.url = options_.baseUrl + "/teams/" + encodePathSegment(teamId) + "/installedApps/" +
+             encodePathSegment(installationId) + "/upgrade";
+  if (consent) call.body = consentBody(*consent);
+  auto reply = execute(call);
+  if (!reply) return reply.error();
+  return UpgradeResult{reply->status, reply->requestId};
+}
+
+}  // namespace appkeeper::graph
