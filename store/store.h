@@ -59,6 +59,7 @@ struct Job {
   WallTime leaseUntil;
   WallTime createdAt;
   std::string lastError;
+  std::string leaseOwner;  // who holds (or last held) the lease; empty when never claimed
 };
 
 // Audit outcomes are a contract (README): upgraded, skipped, retrying, waiting,
@@ -103,12 +104,25 @@ struct SubscriptionRecord {
 
 enum class OpenMode { kReadWrite, kReadOnly };
 
+struct OpenOptions {
+  OpenMode mode = OpenMode::kReadWrite;
+  // How long a statement waits for another connection's write lock before failing kTransient.
+  std::chrono::milliseconds busyTimeout{5000};
+};
+
 class Store {
  public:
   // Opens (creating and migrating when kReadWrite) the database at `path` (":memory:" works for
   // tests). `clock` is borrowed and must outlive the Store.
   static Result<std::unique_ptr<Store>> open(const std::string& path, const Clock& clock,
                                              OpenMode mode = OpenMode::kReadWrite);
+  // The same with every option spelled out. A read-only open fails (kInvalidInput) when the file
+  // does not exist (it is never created) and (kPermanent) when its schema is older or newer than
+  // this binary's; a read-write open migrates and refuses (kPermanent) a newer schema.
+  static Result<std::unique_ptr<Store>> open(const std::string& path, const Clock& clock,
+                                             const OpenOptions& options);
+  // The user_version a fully migrated database has with this binary.
+  static int latestSchemaVersion();
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -116,6 +130,8 @@ class Store {
   // --- inbound ------------------------------------------------------------------------------
   // Persists a signed catalog event and its "accepted" audit record in one transaction.
   // Returns false (and records a "duplicate" audit record instead) when `webhookId` was seen.
+  // The store sets the record's outcome (accepted/duplicate); an empty event becomes
+  // "catalog-event".
   Result<bool> acceptCatalogEvent(const std::string& webhookId, const std::string& payload,
                                   const AuditRecord& audit);
   // Persists a Graph notification delivery (only the items whose clientState matched, as a JSON
@@ -129,7 +145,8 @@ class Store {
   // Leases the oldest due inbox item for `lease`; an expired lease makes it claimable again.
   Result<std::optional<InboxItem>> claimInbox(std::chrono::milliseconds lease);
   // Enqueues `jobs` (duplicates ignored), writes `audits` and marks the item done, in one
-  // transaction. Returns how many jobs were new.
+  // transaction. Returns how many jobs were new. Specs without an inboxId get `inboxId`.
+  // kPermanent when the item is unknown or already done (then nothing is written).
   Result<size_t> completeInbox(int64_t inboxId, const std::vector<JobSpec>& jobs,
                                const std::vector<AuditRecord>& audits);
   // Puts the item back for another try at `runAt`, recording why.
@@ -163,6 +180,9 @@ class Store {
   // Fails (kPermanent) when the job is no longer leased by `owner` (lease lost).
   Status extendLease(int64_t jobId, const std::string& owner, std::chrono::milliseconds lease);
   // Terminal (or blocked) state + its audit record, one transaction. Only from running by owner.
+  // finishJob/retryJob: the audit record's empty identity fields (tenant, team, installation,
+  // app, from/to version; event "upgrade"), jobId and a zero attempt are filled from the job;
+  // for failed, blocked and retried jobs its detail becomes the job's lastError.
   Status finishJob(int64_t jobId, const std::string& owner, JobState state,
                    const AuditRecord& audit);
   // Back to queued at `runAt` + its audit record (outcome retrying or waiting), one transaction.
@@ -173,7 +193,9 @@ class Store {
   // Blocked jobs of an app back to queued (after an admin fixed the cause).
   Result<size_t> unblockJobs(const std::string& teamsAppId);
   Result<std::optional<Job>> job(int64_t id);
+  // Ordered by id (oldest first); limit 0 = all, otherwise the first `limit`.
   Result<std::vector<Job>> listJobs(std::optional<JobState> state, size_t limit);
+  // Every state is present (zero when no job is in it).
   Result<std::map<JobState, int64_t>> jobCounts();
   // The earliest time a job becomes claimable (run_at or lease expiry), for the worker's wait.
   Result<std::optional<WallTime>> nextJobDue();

@@ -1,0 +1,177 @@
+// The store's tables (the README of the database file). Times are Unix milliseconds (INTEGER),
+// from the injected Clock. Every queue table keeps a `due_at` column, the one time that makes a
+// row claimable: run_at while queued, lease_until while running, NULL once done. A partial index
+// on (due_at, id) over the claimable states serves each claim's ORDER BY without a sort.
+//
+//   inbox            accepted inbound deliveries (catalog events, Graph notifications) waiting for
+//                    the planner: kind, payload, received_at, state queued|running|done, attempts,
+//                    run_at/lease_until/due_at, last_error; webhook_id UNIQUE (NULL for Graph)
+//                    dedupes Standard Webhooks retries.
+//   jobs             one upgrade per (tenant_id, team_id, installation_id, target_version), UNIQUE:
+//                    state queued|running|succeeded|skipped|failed|blocked, attempt, run_at,
+//                    lease_until/lease_owner, due_at, last_error, inbox_id -> inbox.
+//   inventory        known installations, PK (tenant_id, team_id, installation_id): app,
+//                    definition, version, last_seen.
+//   inventory_scans  (tenant_id, teams_app_id) -> scanned_at: a full scan has filled inventory.
+//   subscriptions    Graph subscriptions: id, resource, client_state (a secret), expiration.
+//   audit            append-only (triggers refuse UPDATE and DELETE): every AuditRecord field,
+//                    permissions as JSON text [{"value":..,"type":..}], job_id -> jobs.
+//
+// Add a change as a new step at the end of kSteps; never edit a step that has shipped.
+#include "store/schema.h"
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include <array>
+#include <string>
+
+#include "store/sqlite_error.h"
+
+namespace appkeeper::store {
+namespace {
+
+constexpr std::string_view kInitialSchema = R"sql(
+CREATE TABLE inbox (
+  id          INTEGER PRIMARY KEY,
+  kind        TEXT    NOT NULL,
+  payload     TEXT    NOT NULL,
+  webhook_id  TEXT    UNIQUE,
+  received_at INTEGER NOT NULL,
+  state       TEXT    NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done')),
+  attempts    INTEGER NOT NULL DEFAULT 0,
+  run_at      INTEGER NOT NULL,
+  lease_until INTEGER NOT NULL DEFAULT 0,
+  due_at      INTEGER,
+  last_error  TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX inbox_due ON inbox (due_at, id) WHERE state IN ('queued', 'running');
+
+CREATE TABLE jobs (
+  id              INTEGER PRIMARY KEY,
+  tenant_id       TEXT    NOT NULL,
+  team_id         TEXT    NOT NULL,
+  installation_id TEXT    NOT NULL,
+  teams_app_id    TEXT    NOT NULL,
+  from_version    TEXT    NOT NULL,
+  target_version  TEXT    NOT NULL,
+  inbox_id        INTEGER REFERENCES inbox (id),
+  state           TEXT    NOT NULL DEFAULT 'queued' CHECK (state IN
+                    ('queued', 'running', 'succeeded', 'skipped', 'failed', 'blocked')),
+  attempt         INTEGER NOT NULL DEFAULT 0,
+  run_at          INTEGER NOT NULL,
+  lease_until     INTEGER NOT NULL DEFAULT 0,
+  lease_owner     TEXT    NOT NULL DEFAULT '',
+  due_at          INTEGER,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  last_error      TEXT    NOT NULL DEFAULT '',
+  UNIQUE (tenant_id, team_id, installation_id, target_version)
+);
+CREATE INDEX jobs_due ON jobs (due_at, id) WHERE state IN ('queued', 'running');
+CREATE INDEX jobs_state ON jobs (state);
+CREATE INDEX jobs_blocked_app ON jobs (teams_app_id) WHERE state = 'blocked';
+CREATE INDEX jobs_inbox ON jobs (inbox_id);
+
+CREATE TABLE inventory (
+  tenant_id       TEXT    NOT NULL,
+  team_id         TEXT    NOT NULL,
+  installation_id TEXT    NOT NULL,
+  teams_app_id    TEXT    NOT NULL,
+  definition_id   TEXT    NOT NULL,
+  version         TEXT    NOT NULL,
+  last_seen       INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, team_id, installation_id)
+) WITHOUT ROWID;
+CREATE INDEX inventory_app ON inventory (tenant_id, teams_app_id);
+
+CREATE TABLE inventory_scans (
+  tenant_id    TEXT    NOT NULL,
+  teams_app_id TEXT    NOT NULL,
+  scanned_at   INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, teams_app_id)
+) WITHOUT ROWID;
+
+CREATE TABLE subscriptions (
+  id           TEXT    PRIMARY KEY,
+  resource     TEXT    NOT NULL,
+  client_state TEXT    NOT NULL,
+  expiration   INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE audit (
+  id              INTEGER PRIMARY KEY,
+  recorded_at     INTEGER NOT NULL,
+  event           TEXT    NOT NULL,
+  tenant_id       TEXT    NOT NULL,
+  team_id         TEXT    NOT NULL,
+  installation_id TEXT    NOT NULL,
+  teams_app_id    TEXT    NOT NULL,
+  from_version    TEXT    NOT NULL,
+  to_version      TEXT    NOT NULL,
+  outcome         TEXT    NOT NULL,
+  http_status     INTEGER NOT NULL,
+  request_id      TEXT    NOT NULL,
+  attempt         INTEGER NOT NULL,
+  detail          TEXT    NOT NULL,
+  permissions     TEXT    NOT NULL DEFAULT '[]',
+  job_id          INTEGER REFERENCES jobs (id)
+);
+CREATE INDEX audit_time ON audit (recorded_at, id);
+CREATE INDEX audit_app ON audit (teams_app_id, recorded_at, id);
+CREATE INDEX audit_team ON audit (team_id, recorded_at, id);
+CREATE INDEX audit_job ON audit (job_id) WHERE job_id IS NOT NULL;
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+)sql";
+
+constexpr std::array kSteps = {
+    MigrationStep{"initial schema: inbox, jobs, inventory, inventory_scans, subscriptions, audit",
+                  kInitialSchema},
+};
+
+}  // namespace
+
+std::span<const MigrationStep> migrations() { return kSteps; }
+
+int userVersion(SQLite::Database& db) {
+  SQLite::Statement query(db, "PRAGMA user_version");
+  query.executeStep();
+  return query.getColumn(0).getInt();
+}
+
+Result<int> migrate(SQLite::Database& db, std::span<const MigrationStep> steps) {
+  const int latest = static_cast<int>(steps.size());
+  const auto tooNew = [latest](int version) {
+    return Error::permanent("database schema version " + std::to_string(version) +
+                            " is newer than this binary supports (" + std::to_string(latest) +
+                            "); run a newer appkeeper or restore a matching backup");
+  };
+  return guarded("migrating the database schema", [&]() -> Result<int> {
+    // The common case (already current) takes no write lock.
+    const int current = userVersion(db);
+    if (current > latest) return tooNew(current);
+    if (current == latest) return current;
+    for (;;) {
+      SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+      const int version = userVersion(db);
+      if (version > latest) return tooNew(version);
+      if (version == latest) return version;
+      const MigrationStep& step = steps[static_cast<size_t>(version)];
+      try {
+        db.exec(std::string(step.sql));
+      } catch (const SQLite::Exception& e) {
+        Error error = fromSqlite(e, "migration step " + std::to_string(version + 1) + " (" +
+                                        std::string(step.description) + ")");
+        return error;  // the transaction rolls back: the file stays at `version`
+      }
+      // PRAGMA takes no bound parameters; the value is our own integer.
+      db.exec("PRAGMA user_version = " + std::to_string(version + 1));
+      tx.commit();
+    }
+  });
+}
+
+}  // namespace appkeeper::store

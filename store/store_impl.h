@@ -1,0 +1,71 @@
+// Store::Impl, shared by the store_*.cpp files (internal to store/): the connection, the clock,
+// the hot-path statements prepared once and reused, and the writes that several operations
+// share (audit rows, job rows). Not thread-safe: it is the Store's one connection.
+#pragma once
+
+#include <SQLiteCpp/Column.h>
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "store/store.h"
+
+namespace appkeeper::store {
+
+// A cached statement in use: reset when the scope ends, even on an exception, so it never keeps
+// a read snapshot (which would hold back WAL checkpoints) or a half-run write.
+class StatementUse {
+ public:
+  explicit StatementUse(SQLite::Statement& s) noexcept : s_(s) {}
+  ~StatementUse() { s_.tryReset(); }
+  StatementUse(const StatementUse&) = delete;
+  StatementUse& operator=(const StatementUse&) = delete;
+  SQLite::Statement& operator*() noexcept { return s_; }
+  SQLite::Statement* operator->() noexcept { return &s_; }
+
+ private:
+  SQLite::Statement& s_;
+};
+
+// Steps an UPDATE .. RETURNING to its end, so its write completes before COMMIT.
+inline void runToCompletion(SQLite::Statement& s) {
+  while (!s.isDone() && s.executeStep()) {
+  }
+}
+
+struct Store::Impl {
+  Impl(std::unique_ptr<SQLite::Database> database, const Clock& c, OpenOptions o, int version)
+      : db(std::move(database)), clock(c), options(o), schemaVersion(version) {}
+
+  // Declared first so that it is destroyed last, after every statement prepared on it.
+  std::unique_ptr<SQLite::Database> db;
+  const Clock& clock;
+  OpenOptions options;
+  int schemaVersion = 0;
+
+  // Hot paths: prepared on first use (a read-only Store never prepares the writes).
+  struct Statements {
+    std::unique_ptr<SQLite::Statement> insertJob, claimJob, finishJob, retryJob, insertAudit,
+        insertCatalogEvent, insertNotification, claimInbox;
+  } cached;
+
+  SQLite::Statement& prepared(std::unique_ptr<SQLite::Statement>& slot, const char* sql) {
+    if (!slot) slot = std::make_unique<SQLite::Statement>(*db, sql);
+    return *slot;
+  }
+
+  int64_t nowMs() const { return toUnixMillis(clock.now()); }
+
+  // kInternal when this Store was opened read-only: a write through it is a bug of the caller.
+  std::optional<Error> refuseIfReadOnly(std::string_view what) const;
+
+  // Inside the caller's transaction; throw SQLite::Exception. Audit time epoch -> now.
+  void insertAudit(const AuditRecord& record);
+  // Returns how many were new; `inboxId` fills specs that name none.
+  size_t insertJobs(const std::vector<JobSpec>& jobs, std::optional<int64_t> inboxId);
+};
+
+}  // namespace appkeeper::store

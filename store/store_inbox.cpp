@@ -1,0 +1,141 @@
+// The inbox: inbound deliveries persisted before the 202, then leased by the planner, which
+// turns each into jobs. Inbox leases carry no owner: there is one planner.
+#include <SQLiteCpp/Transaction.h>
+
+#include "store/sqlite_error.h"
+#include "store/store_impl.h"
+
+namespace appkeeper::store {
+namespace {
+
+using SQLite::TransactionBehavior;
+
+}  // namespace
+
+Result<bool> Store::acceptCatalogEvent(const std::string& webhookId, const std::string& payload,
+                                       const AuditRecord& audit) {
+  return guarded("accepting a catalog event", [&]() -> Result<bool> {
+    if (auto refused = impl_->refuseIfReadOnly("accepting a catalog event")) return *refused;
+    SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
+    bool fresh = false;
+    {
+      StatementUse insert(impl_->prepared(
+          impl_->cached.insertCatalogEvent,
+          "INSERT INTO inbox (kind, payload, webhook_id, received_at, run_at, due_at) "
+          "VALUES ('catalog-event', ?1, ?2, ?3, ?3, ?3) ON CONFLICT (webhook_id) DO NOTHING"));
+      insert->bind(1, payload);
+      if (webhookId.empty()) {
+        insert->bind(2);  // no id, no dedupe (NULLs never conflict)
+      } else {
+        insert->bind(2, webhookId);
+      }
+      insert->bind(3, impl_->nowMs());
+      fresh = insert->exec() == 1;
+    }
+    AuditRecord record = audit;
+    if (record.event.empty()) record.event = "catalog-event";
+    record.outcome = fresh ? "accepted" : "duplicate";
+    if (!fresh && record.detail.empty()) {
+      record.detail = "webhook-id " + webhookId + " was already accepted; ignored";
+    }
+    impl_->insertAudit(record);
+    tx.commit();
+    return fresh;
+  });
+}
+
+Result<std::optional<int64_t>> Store::acceptNotification(const std::string& payload,
+                                                         const std::vector<AuditRecord>& audits) {
+  return guarded("accepting a Graph notification", [&]() -> Result<std::optional<int64_t>> {
+    if (auto refused = impl_->refuseIfReadOnly("accepting a Graph notification")) {
+      return *refused;
+    }
+    SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
+    std::optional<int64_t> id;
+    if (!payload.empty()) {
+      StatementUse insert(
+          impl_->prepared(impl_->cached.insertNotification,
+                          "INSERT INTO inbox (kind, payload, received_at, run_at, due_at) "
+                          "VALUES ('graph-notification', ?1, ?2, ?2, ?2)"));
+      insert->bind(1, payload);
+      insert->bind(2, impl_->nowMs());
+      insert->exec();
+      id = impl_->db->getLastInsertRowid();
+    }
+    for (const AuditRecord& audit : audits) impl_->insertAudit(audit);
+    tx.commit();
+    return id;
+  });
+}
+
+Result<std::optional<InboxItem>> Store::claimInbox(std::chrono::milliseconds lease) {
+  return guarded("claiming an inbox item", [&]() -> Result<std::optional<InboxItem>> {
+    if (auto refused = impl_->refuseIfReadOnly("claiming an inbox item")) return *refused;
+    const int64_t now = impl_->nowMs();
+    SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
+    std::optional<InboxItem> item;
+    {
+      // Same shape as the job claim: due_at is run_at while queued, lease_until while running.
+      StatementUse claim(impl_->prepared(
+          impl_->cached.claimInbox,
+          "UPDATE inbox SET state = 'running', attempts = attempts + 1, lease_until = ?1, "
+          "due_at = ?1 WHERE id = (SELECT id FROM inbox INDEXED BY inbox_due "
+          "WHERE state IN ('queued', 'running') "
+          "AND due_at <= ?2 ORDER BY due_at, id LIMIT 1) "
+          "RETURNING id, kind, payload, received_at, attempts"));
+      claim->bind(1, now + static_cast<int64_t>(lease.count()));
+      claim->bind(2, now);
+      if (claim->executeStep()) {
+        InboxItem claimed;
+        claimed.id = claim->getColumn(0).getInt64();
+        claimed.kind = claim->getColumn(1).getString();
+        claimed.payload = claim->getColumn(2).getString();
+        claimed.receivedAt = fromUnixMillis(claim->getColumn(3).getInt64());
+        claimed.attempts = claim->getColumn(4).getInt();
+        item = std::move(claimed);
+      }
+      runToCompletion(*claim);
+    }
+    tx.commit();
+    return item;
+  });
+}
+
+Result<size_t> Store::completeInbox(int64_t inboxId, const std::vector<JobSpec>& jobs,
+                                    const std::vector<AuditRecord>& audits) {
+  return guarded("completing an inbox item", [&]() -> Result<size_t> {
+    if (auto refused = impl_->refuseIfReadOnly("completing an inbox item")) return *refused;
+    SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
+    SQLite::Statement done(*impl_->db,
+                           "UPDATE inbox SET state = 'done', due_at = NULL, lease_until = 0 "
+                           "WHERE id = ?1 AND state <> 'done'");
+    done.bind(1, inboxId);
+    if (done.exec() == 0) {
+      return Error::permanent("inbox item " + std::to_string(inboxId) +
+                              " is unknown or already done; nothing was enqueued");
+    }
+    const size_t added = impl_->insertJobs(jobs, inboxId);
+    for (const AuditRecord& audit : audits) impl_->insertAudit(audit);
+    tx.commit();
+    return added;
+  });
+}
+
+Status Store::retryInbox(int64_t inboxId, WallTime runAt, const std::string& error) {
+  return guarded("rescheduling an inbox item", [&]() -> Status {
+    if (auto refused = impl_->refuseIfReadOnly("rescheduling an inbox item")) return *refused;
+    SQLite::Statement retry(*impl_->db,
+                            "UPDATE inbox SET state = 'queued', run_at = ?1, due_at = ?1, "
+                            "lease_until = 0, last_error = ?2 WHERE id = ?3 AND state = 'running'");
+    retry.bind(1, toUnixMillis(runAt));
+    retry.bind(2, error);
+    retry.bind(3, inboxId);
+    if (retry.exec() == 0) {
+      return Error::permanent("inbox item " + std::to_string(inboxId) +
+                              " is not being processed (unknown, done or already rescheduled)");
+    }
+    return Ok{};
+  });
+}
+
+}  // namespace appkeeper::store

@@ -1,0 +1,69 @@
+// Graph subscriptions we created, so inbound notifications can be checked against their
+// clientState. The clientState is a secret: it is stored, compared by the caller, never logged.
+#include "store/sqlite_error.h"
+#include "store/store_impl.h"
+
+namespace appkeeper::store {
+namespace {
+
+SubscriptionRecord readSubscription(const SQLite::Statement& row) {
+  SubscriptionRecord s;
+  s.id = row.getColumn(0).getString();
+  s.resource = row.getColumn(1).getString();
+  s.clientState = row.getColumn(2).getString();
+  s.expiration = fromUnixMillis(row.getColumn(3).getInt64());
+  return s;
+}
+
+}  // namespace
+
+Status Store::putSubscription(const SubscriptionRecord& s) {
+  return guarded("saving a subscription", [&]() -> Status {
+    if (auto refused = impl_->refuseIfReadOnly("saving a subscription")) return *refused;
+    SQLite::Statement put(*impl_->db,
+                          "INSERT INTO subscriptions (id, resource, client_state, expiration) "
+                          "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET "
+                          "resource = excluded.resource, client_state = excluded.client_state, "
+                          "expiration = excluded.expiration");
+    put.bind(1, s.id);
+    put.bind(2, s.resource);
+    put.bind(3, s.clientState);
+    put.bind(4, toUnixMillis(s.expiration));
+    put.exec();
+    return Ok{};
+  });
+}
+
+Result<std::optional<SubscriptionRecord>> Store::subscription(const std::string& id) {
+  return guarded("reading a subscription", [&]() -> Result<std::optional<SubscriptionRecord>> {
+    SQLite::Statement query(*impl_->db,
+                            "SELECT id, resource, client_state, expiration FROM subscriptions "
+                            "WHERE id = ?1");
+    query.bind(1, id);
+    if (!query.executeStep()) return std::optional<SubscriptionRecord>();
+    return std::optional<SubscriptionRecord>(readSubscription(query));
+  });
+}
+
+Status Store::removeSubscription(const std::string& id) {
+  return guarded("removing a subscription", [&]() -> Status {
+    if (auto refused = impl_->refuseIfReadOnly("removing a subscription")) return *refused;
+    SQLite::Statement remove(*impl_->db, "DELETE FROM subscriptions WHERE id = ?1");
+    remove.bind(1, id);
+    remove.exec();
+    return Ok{};
+  });
+}
+
+Result<std::vector<SubscriptionRecord>> Store::subscriptions() {
+  return guarded("listing subscriptions", [&]() -> Result<std::vector<SubscriptionRecord>> {
+    SQLite::Statement query(*impl_->db,
+                            "SELECT id, resource, client_state, expiration FROM subscriptions "
+                            "ORDER BY id");
+    std::vector<SubscriptionRecord> all;
+    while (query.executeStep()) all.push_back(readSubscription(query));
+    return all;
+  });
+}
+
+}  // namespace appkeeper::store
