@@ -10,6 +10,7 @@
 // handlers. stop() waits for in-flight requests. Borrowed references must outlive the server.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -33,14 +34,24 @@ struct InboundServerOptions {
   size_t maxBodyBytes = 1 << 20;
   int maxThreads = 16;
   int maxQueued = 128;  // connections waiting beyond this are refused (overload shedding)
-  std::function<bool()> ready;  // /readyz: store open and workers running
-  std::shared_ptr<spdlog::logger> logger;
+  // /readyz: store open and workers running (empty: always ready). Called from server threads.
+  std::function<bool()> ready;
+  std::shared_ptr<spdlog::logger> logger;  // null: no logging
+  // Store connections shared by the server threads (0: one per thread, maxThreads). A request
+  // that finds none free within storeWait is answered 503 + Retry-After.
+  size_t storeConnections = 0;
+  std::chrono::milliseconds storeWait{250};
+  // How long an inbound write waits for another connection's lock before the answer becomes 503.
+  // Below Graph's 3 s answer limit, so a locked database makes Graph retry rather than time out.
+  std::chrono::milliseconds storeBusyTimeout{2000};
 };
 
 class InboundServer {
  public:
   // Binds and starts serving. Errors: the address is in use or not bindable -> kPermanent with
-  // the address; the store cannot be opened -> kTransient.
+  // the address; the store cannot be opened -> kTransient (kPermanent for a schema newer than
+  // this binary); catalogSecret set but not "whsec_<base64>", or a limit below 1 ->
+  // kInvalidInput. An empty catalogSecret is allowed: every catalog event is then refused (401).
   static Result<std::unique_ptr<InboundServer>> start(InboundServerOptions options,
                                                       const Clock& clock);
   ~InboundServer();  // stops if still running

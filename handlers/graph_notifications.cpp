@@ -1,0 +1,191 @@
+#include "handlers/graph_notifications.h"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+#include "handlers/hmac.h"
+#include "handlers/responses.h"
+
+namespace appkeeper::handlers {
+namespace {
+
+constexpr char kEvent[] = "graph-notification";
+
+std::string stringField(const nlohmann::json& item, const char* name) {
+  auto it = item.find(name);
+  return it != item.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool consumeIgnoreCase(std::string_view& s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(s[i]) != lower(prefix[i])) return false;
+  }
+  s.remove_prefix(prefix.size());
+  return true;
+}
+
+// One key segment: "('value')" (OData key syntax) or "/value".
+bool consumeKey(std::string_view& s, std::string& out) {
+  if (s.substr(0, 2) == "('") {
+    auto end = s.find("')", 2);
+    if (end == std::string_view::npos) return false;
+    out = std::string(s.substr(2, end - 2));
+    s.remove_prefix(end + 2);
+  } else if (s.substr(0, 1) == "/") {
+    s.remove_prefix(1);
+    auto end = s.find('/');
+    out = std::string(s.substr(0, end));
+    s = end == std::string_view::npos ? std::string_view() : s.substr(end);
+  } else {
+    return false;
+  }
+  return !out.empty();
+}
+
+// What the planner will act on, for the audit: the change type or the lifecycle event.
+std::string describe(const nlohmann::json& item, const std::string& subscriptionId) {
+  std::string what = stringField(item, "lifecycleEvent");
+  what = what.empty() ? "changeType " + clip(stringField(item, "changeType"))
+                      : "lifecycleEvent " + clip(what);
+  return what + " (subscription " + clip(subscriptionId) + ")";
+}
+
+}  // namespace
+
+std::optional<InboundResponse> validationHandshake(const InboundRequest& request) {
+  auto it = request.query.find("validationToken");
+  if (it == request.query.end()) return std::nullopt;
+  const std::string& token = it->second;
+  if (token.empty()) return errorResponse(400, "badRequest", "validationToken is empty");
+  if (token.size() > kMaxValidationTokenBytes) {
+    return errorResponse(400, "badRequest", "validationToken is longer than 1024 bytes");
+  }
+  // The token is opaque and echoed byte for byte (Graph compares it exactly). As text/plain with
+  // nosniff a browser never renders it, so even markup in it stays inert.
+  InboundResponse r;
+  r.status = 200;
+  r.contentType = "text/plain; charset=utf-8";
+  r.body = token;
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  return r;
+}
+
+Result<std::vector<nlohmann::json>> parseNotificationBatch(std::string_view body) {
+  auto doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return Error::invalidInput("body is not valid JSON");
+  if (!doc.is_object()) return Error::invalidInput("body is not a JSON object");
+  auto value = doc.find("value");
+  if (value == doc.end() || !value->is_array()) {
+    return Error::invalidInput("value is missing or not an array");
+  }
+  std::vector<nlohmann::json> items;
+  items.reserve(value->size());
+  for (size_t i = 0; i < value->size(); ++i) {
+    if (!(*value)[i].is_object()) {
+      return Error::invalidInput("value[" + std::to_string(i) + "] is not an object");
+    }
+    items.push_back(std::move((*value)[i]));
+  }
+  return items;
+}
+
+InstallationRef parseInstallationResource(std::string_view resource) {
+  InstallationRef ref;
+  if (resource.substr(0, 1) == "/") resource.remove_prefix(1);
+  if (!consumeIgnoreCase(resource, "appCatalogs/teamsApps")) return {};
+  if (!consumeKey(resource, ref.teamsAppId)) return {};
+  if (consumeIgnoreCase(resource, "/installations")) {
+    if (!consumeKey(resource, ref.installationId)) ref.installationId.clear();
+  }
+  return ref;
+}
+
+InboundResponse handleGraphNotifications(const InboundRequest& request, store::Store& store,
+                                         spdlog::logger& logger) {
+  auto batch = parseNotificationBatch(request.body);
+  if (!batch) return errorResponse(400, "badRequest", batch.error().message);
+
+  // One lookup per distinct subscription: a delivery often batches many items of one.
+  // nullopt = no such subscription.
+  std::map<std::string, std::optional<std::string>> clientStates;
+  nlohmann::json accepted = nlohmann::json::array();
+  std::vector<store::AuditRecord> audits;
+  audits.reserve(batch->size());
+
+  for (const nlohmann::json& item : *batch) {
+    const std::string subscriptionId = stringField(item, "subscriptionId");
+    InstallationRef ref = parseInstallationResource(stringField(item, "resource"));
+    store::AuditRecord audit;
+    audit.event = kEvent;
+    audit.tenantId = clip(stringField(item, "tenantId"), 128);
+    audit.teamsAppId = clip(ref.teamsAppId, 256);
+    audit.installationId = clip(ref.installationId, 512);
+
+    std::string rejection;
+    if (subscriptionId.empty()) {
+      rejection = "missing subscriptionId";
+    } else {
+      auto known = clientStates.find(subscriptionId);
+      if (known == clientStates.end()) {
+        auto sub = store.subscription(subscriptionId);
+        if (!sub) {
+          logger.error("graph notifications: subscription lookup failed ({}): {}",
+                       toString(sub.error().kind), sub.error().message);
+          return unavailableResponse("the notification could not be stored; retry later");
+        }
+        std::optional<std::string> state;
+        if (sub->has_value()) state = (*sub)->clientState;
+        known = clientStates.emplace(subscriptionId, std::move(state)).first;
+      }
+      auto given = item.find("clientState");
+      if (!known->second) {
+        rejection = "unknown subscription";
+      } else if (given == item.end() || !given->is_string()) {
+        rejection = "missing clientState";
+      } else if (!constantTimeEquals(given->get_ref<const std::string&>(), *known->second)) {
+        rejection = "clientState mismatch";
+      }
+    }
+
+    if (rejection.empty()) {
+      audit.outcome = "accepted";
+      audit.detail = describe(item, subscriptionId);
+      accepted.push_back(item);
+    } else {
+      // Not from Graph (or for a subscription we dropped): recorded, never acted on.
+      audit.outcome = "rejected";
+      audit.detail = rejection + " (subscription " + clip(subscriptionId) + ")";
+    }
+    audits.push_back(std::move(audit));
+  }
+
+  const size_t rejected = audits.size() - accepted.size();
+  if (!audits.empty()) {
+    std::string payload;
+    if (!accepted.empty()) {
+      payload = nlohmann::json{{"value", std::move(accepted)}}.dump(
+          -1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    auto kept = store.acceptNotification(payload, audits);
+    if (!kept) {
+      logger.error("graph notifications: could not persist {} item(s) ({}): {}", audits.size(),
+                   toString(kept.error().kind), kept.error().message);
+      return unavailableResponse("the notification could not be stored; retry later");
+    }
+  }
+  if (rejected > 0) {
+    logger.warn("graph notifications: {} item(s) rejected, {} accepted", rejected,
+                audits.size() - rejected);
+  } else {
+    logger.debug("graph notifications: {} item(s) accepted", audits.size());
+  }
+  // 202 even when every item was rejected: a non-2xx would make Graph (or whoever forged the
+  // delivery) retry it for hours, and nothing about it will ever become acceptable. Nothing was
+  // enqueued; the rejections are in the audit log.
+  return emptyResponse(202);
+}
+
+}  // namespace appkeeper::handlers

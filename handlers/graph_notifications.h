@@ -1,0 +1,52 @@
+// POST /graph/notifications: Microsoft Graph change notifications (shared/graph-api.md 3.5-3.8).
+//
+// validationHandshake answers the subscription validation request: the decoded validationToken
+// echoed as text/plain (opaque, never interpreted). handleGraphNotifications checks every item's
+// clientState against the stored subscription, persists the accepted items as one inbox payload
+// {"value":[...]} together with one audit record per item (accepted or rejected) in a single
+// store call, and answers 202 - no Graph call inline, so the answer stays far below Graph's 3 s.
+//
+// Borrows the store and logger for the call only. Not thread-safe beyond what the borrowed store
+// is (one store connection per calling thread). Never throws: bad bodies are 400, a store that
+// cannot keep the delivery is 503 + Retry-After so Graph retries. clientState values are never
+// logged, audited or echoed.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "handlers/inbound_request.h"
+#include "nlohmann/json.hpp"
+#include "store/store.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace appkeeper::handlers {
+
+inline constexpr size_t kMaxValidationTokenBytes = 1024;
+
+// 200 text/plain echo when the request carries a validationToken query parameter (whatever its
+// content type), 400 when that token is empty or longer than kMaxValidationTokenBytes; nullopt
+// when there is no validationToken (a notification delivery).
+std::optional<InboundResponse> validationHandshake(const InboundRequest& request);
+
+// {"value":[...]} where every element is an object; kInvalidInput saying what is wrong otherwise.
+Result<std::vector<nlohmann::json>> parseNotificationBatch(std::string_view body);
+
+// The app and installation named by a resource such as
+// "appCatalogs/teamsApps('{app}')/installations('{iid}')" (or the "/{app}/installations/{iid}"
+// form); empty strings for any other resource.
+struct InstallationRef {
+  std::string teamsAppId;
+  std::string installationId;
+};
+InstallationRef parseInstallationResource(std::string_view resource);
+
+InboundResponse handleGraphNotifications(const InboundRequest& request, store::Store& store,
+                                         spdlog::logger& logger);
+
+}  // namespace appkeeper::handlers

@@ -1,0 +1,110 @@
+#include "handlers/router.h"
+
+#include <spdlog/spdlog.h>
+
+#include "handlers/catalog_events.h"
+#include "handlers/graph_notifications.h"
+#include "handlers/responses.h"
+#include "handlers/store_pool.h"
+
+namespace appkeeper::handlers {
+namespace {
+
+enum class Route { kNotifications, kCatalogEvents, kHealth, kReady };
+
+struct RouteSpec {
+  std::string_view path;
+  std::string_view method;
+  Route route;
+};
+
+constexpr RouteSpec kRoutes[] = {
+    {"/graph/notifications", "POST", Route::kNotifications},
+    {"/events/catalog", "POST", Route::kCatalogEvents},
+    {"/healthz", "GET", Route::kHealth},
+    {"/readyz", "GET", Route::kReady},
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool isJsonContentType(std::string_view contentType) {
+  auto semicolon = contentType.find(';');
+  if (!equalsIgnoreCase(trim(contentType.substr(0, semicolon)), "application/json")) return false;
+  if (semicolon == std::string_view::npos) return true;
+  std::string_view param = trim(contentType.substr(semicolon + 1));
+  auto eq = param.find('=');
+  if (eq == std::string_view::npos || !equalsIgnoreCase(trim(param.substr(0, eq)), "charset")) {
+    return false;
+  }
+  std::string_view charset = trim(param.substr(eq + 1));
+  if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"') {
+    charset = charset.substr(1, charset.size() - 2);
+  }
+  return equalsIgnoreCase(charset, "utf-8");  // JSON is UTF-8 (RFC 8259 §8.1)
+}
+
+Router::Router(RouterConfig config, StorePool& pool, const Clock& clock, spdlog::logger& logger)
+    : config_(std::move(config)), pool_(pool), clock_(clock), logger_(logger) {}
+
+InboundResponse Router::handle(const InboundRequest& request) const {
+  const RouteSpec* spec = nullptr;
+  for (const RouteSpec& r : kRoutes) {
+    if (r.path == request.path) spec = &r;
+  }
+  if (spec == nullptr) return errorResponse(404, "notFound", "no such endpoint");
+  if (request.method != spec->method) {
+    InboundResponse r = errorResponse(405, "methodNotAllowed",
+                                      "use " + std::string(spec->method) + " on this endpoint");
+    r.headers.emplace_back("Allow", std::string(spec->method));
+    return r;
+  }
+  if (request.bodyTooLarge) {
+    return errorResponse(413, "payloadTooLarge", "the request body is too large");
+  }
+
+  switch (spec->route) {
+    case Route::kHealth:
+      return jsonResponse(200, {{"status", "ok"}});
+    case Route::kReady:
+      if (!config_.ready || config_.ready()) return jsonResponse(200, {{"status", "ready"}});
+      return jsonResponse(503, {{"status", "not ready"}});
+    case Route::kNotifications:
+      // Graph sends the handshake as text/plain; it needs neither a JSON body nor the store.
+      if (auto handshake = validationHandshake(request)) return *handshake;
+      break;
+    case Route::kCatalogEvents:
+      break;
+  }
+
+  if (!isJsonContentType(request.contentType)) {
+    return errorResponse(415, "unsupportedMediaType", "the body must be application/json");
+  }
+  auto lease = pool_.acquire(config_.storeWait);
+  if (!lease) {
+    logger_.warn("inbound {}: no store connection free within {} ms, answering 503", request.path,
+                 config_.storeWait.count());
+    return unavailableResponse("the server is busy; retry later");
+  }
+  if (spec->route == Route::kNotifications) {
+    return handleGraphNotifications(request, **lease, logger_);
+  }
+  CatalogEventContext ctx{config_.catalogKey, config_.tenantId, clock_.now()};
+  return handleCatalogEvent(request, ctx, **lease, logger_);
+}
+
+}  // namespace appkeeper::handlers

@@ -1,0 +1,53 @@
+// Router: the inbound server's one decision point. Given an InboundRequest it checks path (404),
+// method (405 + Allow), body size (413) and content type (415; the validation handshake is
+// exempt), borrows a store connection when the route persists something (503 + Retry-After when
+// none is free in time), and dispatches to the route functions:
+//   POST /graph/notifications -> graph_notifications.h
+//   POST /events/catalog      -> catalog_events.h
+//   GET  /healthz             -> 200 {"status":"ok"} (process alive, no store access)
+//   GET  /readyz              -> 200 {"status":"ready"} / 503 {"status":"not ready"}
+//
+// Borrows the pool, clock, key and logger (they must outlive it). Immutable after construction:
+// handle() is thread-safe. Never throws for any request content.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/clock.h"
+#include "handlers/inbound_request.h"
+#include "handlers/standard_webhooks.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace appkeeper::handlers {
+
+class StorePool;
+
+struct RouterConfig {
+  std::string tenantId;
+  const WebhookKey* catalogKey = nullptr;    // nullptr: catalog events refused (401)
+  std::function<bool()> ready;               // empty: always ready
+  std::chrono::milliseconds storeWait{250};  // how long a request waits for a free connection
+};
+
+class Router {
+ public:
+  Router(RouterConfig config, StorePool& pool, const Clock& clock, spdlog::logger& logger);
+  InboundResponse handle(const InboundRequest& request) const;
+
+ private:
+  RouterConfig config_;
+  StorePool& pool_;
+  const Clock& clock_;
+  spdlog::logger& logger_;
+};
+
+// "application/json", optionally with "; charset=utf-8" (any case, spaces allowed).
+bool isJsonContentType(std::string_view contentType);
+
+}  // namespace appkeeper::handlers

@@ -1,0 +1,33 @@
+#include "handlers/hmac.h"
+
+#include <catch2/catch.hpp>
+
+#include "handlers/base64.h"
+
+using namespace appkeeper::handlers;
+
+TEST_CASE("HMAC-SHA256 matches RFC 4231 test case 2", "[handlers]") {
+  // key "Jefe", data "what do ya want for nothing?"
+  CHECK(base64Encode(hmacSha256("Jefe", "what do ya want for nothing?")) ==
+        base64Encode(std::string("\x5b\xdc\xc1\x46\xbf\x60\x75\x4e\x6a\x04\x24\x26\x08\x95\x75\xc7"
+                                 "\x5a\x00\x3f\x08\x9d\x27\x39\x83\x9d\xec\x58\xb9\x64\xec\x38\x43",
+                                 32)));
+}
+
+TEST_CASE("HMAC-SHA256 hashes keys longer than the block size first (RFC 4231 case 6)",
+          "[handlers]") {
+  std::string key(131, '\xaa');
+  CHECK(base64Encode(hmacSha256(key, "Test Using Larger Than Block-Size Key - Hash Key First")) ==
+        base64Encode(std::string("\x60\xe4\x31\x59\x1e\xe0\xb6\x7f\x0d\x8a\x26\xaa\xcb\xf5\xb7\x7f"
+                                 "\x8e\x0b\xc6\x21\x37\x28\xc5\x14\x05\x46\x04\x0f\x0e\xe3\x7f\x54",
+                                 32)));
+}
+
+TEST_CASE("constant-time comparison says equal only for identical strings", "[handlers]") {
+  CHECK(constantTimeEquals("secret-client-state", "secret-client-state"));
+  CHECK(constantTimeEquals("", ""));
+  CHECK_FALSE(constantTimeEquals("secret-client-state", "secret-client-statf"));
+  CHECK_FALSE(constantTimeEquals("secret-client-state", "secret-client-stat"));
+  CHECK_FALSE(constantTimeEquals("", "x"));
+  CHECK_FALSE(constantTimeEquals(std::string("a\0b", 3), std::string("a\0c", 3)));
+}
