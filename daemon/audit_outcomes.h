@@ -1,0 +1,39 @@
+// The audit vocabulary the daemon writes: event names and outcomes. The outcome strings are a
+// contract (README, `appkeeper audit --outcome`): upgraded, skipped, retrying, waiting,
+// needs-delegated-consent, failed; for inbound events (written by handlers/) accepted,
+// duplicate, rejected; and planned, for a publish event or notification the planner turned
+// into jobs. Constants only; thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace appkeeper::daemon {
+
+inline constexpr const char* kEventUpgrade = "upgrade";
+inline constexpr const char* kEventPlan = "plan";
+
+inline constexpr const char* kOutcomeUpgraded = "upgraded";
+inline constexpr const char* kOutcomeSkipped = "skipped";
+inline constexpr const char* kOutcomeRetrying = "retrying";
+inline constexpr const char* kOutcomeWaiting = "waiting";
+inline constexpr const char* kOutcomeNeedsDelegatedConsent = "needs-delegated-consent";
+inline constexpr const char* kOutcomeFailed = "failed";
+inline constexpr const char* kOutcomePlanned = "planned";
+
+// Every outcome an audit record can carry, in the order the help lists them.
+inline const std::vector<std::string>& knownOutcomes() {
+  static const std::vector<std::string> outcomes = {kOutcomeUpgraded,
+                                                    kOutcomeSkipped,
+                                                    kOutcomeRetrying,
+                                                    kOutcomeWaiting,
+                                                    kOutcomeNeedsDelegatedConsent,
+                                                    kOutcomeFailed,
+                                                    kOutcomePlanned,
+                                                    "accepted",
+                                                    "duplicate",
+                                                    "rejected"};
+  return outcomes;
+}
+
+}  // namespace appkeeper::daemon

@@ -1,0 +1,301 @@
+#include "daemon/cli_args.h"
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <map>
+
+#include "daemon/audit_outcomes.h"
+#include "daemon/config.h"
+#include "daemon/time_text.h"
+
+namespace appkeeper::daemon {
+namespace {
+
+const char* commandName(Command c) {
+  switch (c) {
+    case Command::kServe:
+      return "serve";
+    case Command::kAudit:
+      return "audit";
+    case Command::kJobs:
+      return "jobs";
+    default:
+      return "";
+  }
+}
+
+std::optional<Command> commandFromName(const std::string& name) {
+  if (name == "serve") return Command::kServe;
+  if (name == "audit") return Command::kAudit;
+  if (name == "jobs") return Command::kJobs;
+  return std::nullopt;
+}
+
+Error usage(const std::string& what, const std::string& helpCommand) {
+  return Error::invalidInput(what + " (see: appkeeper " + helpCommand +
+                             (helpCommand.empty() ? "" : " ") + "--help)");
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
+
+// One option's handler: given the value (when the option takes one), store it or say why not.
+struct OptionSpec {
+  bool takesValue = true;
+  std::function<std::optional<std::string>(CommandLine&, const std::string&)> apply;
+};
+
+std::optional<std::string> setFormat(OutputFormat& out, const std::string& v) {
+  if (v == "table") {
+    out = OutputFormat::kTable;
+  } else if (v == "jsonl") {
+    out = OutputFormat::kJsonl;
+  } else {
+    return "--format \"" + v + "\": use table or jsonl";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> setLimit(size_t& out, const std::string& v) {
+  size_t n = 0;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc() || ptr != v.data() + v.size()) {
+    return "--limit \"" + v + "\": give a whole number (0 = all)";
+  }
+  out = n;
+  return std::nullopt;
+}
+
+std::optional<std::string> setNonEmpty(std::optional<std::string>& out, const char* name,
+                                       const std::string& v) {
+  if (v.empty()) return std::string(name) + " needs a value";
+  out = v;
+  return std::nullopt;
+}
+
+std::map<std::string, OptionSpec> optionsFor(Command command, WallTime now) {
+  std::map<std::string, OptionSpec> options;
+  options["--config"] = {true,
+                         [](CommandLine& c, const std::string& v) -> std::optional<std::string> {
+                           if (v.empty()) return std::string("--config needs a file");
+                           c.store.configPath = v;
+                           return std::nullopt;
+                         }};
+  if (command == Command::kServe) return options;
+  options["--db"] = {true, [](CommandLine& c, const std::string& v) {
+                       return setNonEmpty(c.store.dbPath, "--db", v);
+                     }};
+  if (command == Command::kAudit) {
+    options["--format"] = {
+        true, [](CommandLine& c, const std::string& v) { return setFormat(c.audit.format, v); }};
+    options["--app"] = {true, [](CommandLine& c, const std::string& v) {
+                          return setNonEmpty(c.audit.app, "--app", v);
+                        }};
+    options["--team"] = {true, [](CommandLine& c, const std::string& v) {
+                           return setNonEmpty(c.audit.team, "--team", v);
+                         }};
+    options["--outcome"] = {true,
+                            [](CommandLine& c, const std::string& v) -> std::optional<std::string> {
+                              const auto& known = knownOutcomes();
+                              if (std::find(known.begin(), known.end(), v) == known.end()) {
+                                return "--outcome \"" + v + "\": use one of " + join(known);
+                              }
+                              c.audit.outcome = v;
+                              return std::nullopt;
+                            }};
+    options["--since"] = {
+        true, [now](CommandLine& c, const std::string& v) -> std::optional<std::string> {
+          auto t = parseSince(v, now);
+          if (!t) return t.error().message;
+          c.audit.since = *t;
+          return std::nullopt;
+        }};
+    options["--limit"] = {
+        true, [](CommandLine& c, const std::string& v) { return setLimit(c.audit.limit, v); }};
+  } else {
+    options["--format"] = {
+        true, [](CommandLine& c, const std::string& v) { return setFormat(c.jobs.format, v); }};
+    options["--state"] = {true,
+                          [](CommandLine& c, const std::string& v) -> std::optional<std::string> {
+                            auto s = store::jobStateFromString(v);
+                            if (!s) {
+                              return "--state \"" + v +
+                                     "\": use queued, running, succeeded, skipped, failed or "
+                                     "blocked";
+                            }
+                            c.jobs.state = *s;
+                            return std::nullopt;
+                          }};
+    options["--limit"] = {
+        true, [](CommandLine& c, const std::string& v) { return setLimit(c.jobs.limit, v); }};
+  }
+  return options;
+}
+
+}  // namespace
+
+Result<CommandLine> parseCommandLine(const std::vector<std::string>& args, WallTime now) {
+  CommandLine cl;
+  cl.store.configPath = kDefaultConfigPath;
+  if (args.empty()) return usage("no command given: use serve, audit or jobs", "");
+  const std::string& first = args[0];
+  if (first == "--help" || first == "-h") {
+    cl.command = Command::kHelp;
+    return cl;
+  }
+  if (first == "--version") {
+    cl.command = Command::kVersion;
+    return cl;
+  }
+  if (first == "help") {
+    cl.command = Command::kHelp;
+    if (args.size() > 1) {
+      auto topic = commandFromName(args[1]);
+      if (!topic) return usage("help: unknown command \"" + args[1] + "\"", "");
+      cl.helpFor = *topic;
+    }
+    return cl;
+  }
+  auto command = commandFromName(first);
+  if (!command) {
+    return usage(first.rfind("-", 0) == 0 ? "unknown option \"" + first + "\" before the command"
+                                          : "unknown command \"" + first + "\"",
+                 "");
+  }
+  cl.command = *command;
+  const std::string name = commandName(*command);
+  const auto options = optionsFor(*command, now);
+  bool limitGiven = false;
+  bool configGiven = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      cl.command = Command::kHelp;
+      cl.helpFor = *command;
+      return cl;
+    }
+    std::optional<std::string> inlineValue;
+    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      inlineValue = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    }
+    auto spec = options.find(arg);
+    if (spec == options.end()) {
+      return usage(arg.rfind("-", 0) == 0 ? "unknown option \"" + arg + "\" for " + name
+                                          : "unexpected argument \"" + arg + "\" for " + name,
+                   name);
+    }
+    std::string value;
+    if (inlineValue) {
+      value = *inlineValue;
+    } else {
+      if (i + 1 >= args.size()) return usage(arg + " needs a value", name);
+      value = args[++i];
+    }
+    if (auto problem = spec->second.apply(cl, value)) return usage(*problem, name);
+    if (arg == "--limit") limitGiven = true;
+    if (arg == "--config") configGiven = true;
+  }
+  if (cl.store.dbPath && configGiven) {
+    return usage("give --config or --db, not both", name);
+  }
+  if (!limitGiven) {
+    if (*command == Command::kAudit && cl.audit.format == OutputFormat::kTable) cl.audit.limit = 50;
+    if (*command == Command::kJobs && cl.jobs.format == OutputFormat::kTable) cl.jobs.limit = 100;
+  }
+  return cl;
+}
+
+std::string helpText(Command command) {
+  switch (command) {
+    case Command::kServe:
+      return "Usage: appkeeper serve [--config FILE]\n"
+             "\n"
+             "Runs the daemon in the foreground: listens for signed catalog publish events and\n"
+             "Graph change notifications, plans one upgrade job per outdated installation and\n"
+             "runs them within Graph's throttling limits, recording every step in the audit log.\n"
+             "Logs go to stderr. Tells systemd READY=1 once the store is migrated and the "
+             "listener\n"
+             "is bound. SIGTERM or SIGINT drains: running jobs finish (bounded by\n"
+             "[workers] shutdown_grace_seconds), the rest go back to the queue; exit code 0.\n"
+             "\n"
+             "Options:\n"
+             "  --config FILE   the INI configuration (default /etc/appkeeper/appkeeper.ini);\n"
+             "                  every key can be overridden by APPKEEPER_<SECTION>_<KEY>\n"
+             "\n"
+             "Exit codes: 0 stopped cleanly, 1 runtime failure (store, listener), 2 usage or\n"
+             "configuration error.\n";
+    case Command::kAudit:
+      return "Usage: appkeeper audit [--config FILE | --db PATH] [--format table|jsonl]\n"
+             "                       [--app ID] [--team ID] [--outcome OUTCOME]\n"
+             "                       [--since AGE|TIME] [--limit N]\n"
+             "\n"
+             "Prints the audit log, oldest first. Read-only: works while the daemon runs.\n"
+             "\n"
+             "Options:\n"
+             "  --config FILE     read the database path from [store] path of FILE\n"
+             "                    (default /etc/appkeeper/appkeeper.ini)\n"
+             "  --db PATH         the database file itself\n"
+             "  --format F        table (aligned columns, the default) or jsonl (one JSON object\n"
+             "                    per line with keys time, event, tenantId, teamId,\n"
+             "                    installationId, teamsAppId, fromVersion, toVersion, outcome,\n"
+             "                    httpStatus, requestId, attempt, detail, permissions)\n"
+             "  --app ID          only records of this Teams app (catalog id)\n"
+             "  --team ID         only records of this team\n"
+             "  --outcome O       only this outcome: upgraded, skipped, retrying, waiting,\n"
+             "                    needs-delegated-consent, failed, planned, accepted, duplicate,\n"
+             "                    rejected\n"
+             "  --since T         only records from T on: an age (30m, 1h, 2d; units s m h d w)\n"
+             "                    or an RFC 3339 time (2026-11-29T10:00:00Z)\n"
+             "  --limit N         only the newest N records (default 50 for the table, all for\n"
+             "                    jsonl; 0 = all)\n"
+             "\n"
+             "Exit codes: 0 ok, 1 the database cannot be read, 2 usage error.\n";
+    case Command::kJobs:
+      return "Usage: appkeeper jobs [--config FILE | --db PATH] [--state STATE]\n"
+             "                      [--format table|jsonl] [--limit N]\n"
+             "\n"
+             "Without --state: the number of upgrade jobs in each state (jsonl: one\n"
+             "{\"state\",\"count\"} object per state). With --state: the jobs in that state (id,\n"
+             "team, installation, app, from -> to version, attempt, run at, last error).\n"
+             "Read-only: works while the daemon runs.\n"
+             "\n"
+             "Options:\n"
+             "  --config FILE   read the database path from [store] path of FILE\n"
+             "                  (default /etc/appkeeper/appkeeper.ini)\n"
+             "  --db PATH       the database file itself\n"
+             "  --state S       queued, running, succeeded, skipped, failed or blocked\n"
+             "  --format F      table (the default) or jsonl\n"
+             "  --limit N       jobs listed with --state (default 100 for the table, all for\n"
+             "                  jsonl; 0 = all)\n"
+             "\n"
+             "Exit codes: 0 ok, 1 the database cannot be read, 2 usage error.\n";
+    default:
+      return "appkeeper - keeps Microsoft Teams app installations current\n"
+             "\n"
+             "Usage:\n"
+             "  appkeeper serve [--config FILE]     run the daemon\n"
+             "  appkeeper audit [--config FILE | --db PATH] [--format table|jsonl] [--app ID]\n"
+             "                  [--team ID] [--outcome O] [--since 1h|RFC3339] [--limit N]\n"
+             "  appkeeper jobs  [--config FILE | --db PATH] [--state S] [--format table|jsonl]\n"
+             "                  [--limit N]\n"
+             "  appkeeper --help | --version | help COMMAND | COMMAND --help\n"
+             "\n"
+             "Commands:\n"
+             "  serve   listen for publish events and Graph notifications, upgrade every outdated\n"
+             "          installation, audit each step\n"
+             "  audit   print the audit log (read-only, works while the daemon runs)\n"
+             "  jobs    print the upgrade queue: counts by state, or the jobs in one state\n"
+             "\n"
+             "Configuration: INI file (default /etc/appkeeper/appkeeper.ini), every key\n"
+             "overridable by APPKEEPER_<SECTION>_<KEY>; secrets are read from files or from\n"
+             "$CREDENTIALS_DIRECTORY. Exit codes: 0 ok, 1 runtime failure, 2 usage or\n"
+             "configuration error.\n";
+  }
+}
+
+}  // namespace appkeeper::daemon

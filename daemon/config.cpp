@@ -1,0 +1,274 @@
+#include "daemon/config.h"
+
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <vector>
+
+#include "daemon/ini_file.h"
+#include "daemon/secret_file.h"
+#include "handlers/standard_webhooks.h"
+
+namespace appkeeper::daemon {
+namespace {
+
+// A setter checks one value and stores it; it returns the reason when the value is unusable
+// (the caller prefixes "config FILE: [section] key: ").
+using Setter = std::function<std::optional<std::string>(Config&, const std::string&)>;
+
+struct KeySpec {
+  const char* section;
+  const char* key;
+  bool requiredForServe;
+  Setter set;
+};
+
+std::string quoted(const std::string& v) { return "\"" + v + "\""; }
+
+template <typename Int>
+std::optional<std::string> parseInt(const std::string& v, long long min, long long max, Int& out) {
+  long long n = 0;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec == std::errc::invalid_argument || ptr != v.data() + v.size()) {
+    return quoted(v) + " is not a number";
+  }
+  if (ec == std::errc::result_out_of_range || n < min || n > max) {
+    return quoted(v) + " is out of range (" + std::to_string(min) + ".." + std::to_string(max) +
+           ")";
+  }
+  out = static_cast<Int>(n);
+  return std::nullopt;
+}
+
+Setter intKey(long long min, long long max, int WorkersConfig::*field) {
+  return [=](Config& c, const std::string& v) { return parseInt(v, min, max, c.workers.*field); };
+}
+
+template <typename Duration>
+Setter durationKey(long long min, long long max, Duration WorkersConfig::*field) {
+  return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+    long long n = 0;
+    if (auto e = parseInt(v, min, max, n)) return e;
+    c.workers.*field = Duration(n);
+    return std::nullopt;
+  };
+}
+
+Setter rateKey(double GraphConfig::*field) {
+  return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+    double d = 0;
+    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+    if (v.empty() || ec != std::errc() || ptr != v.data() + v.size()) {
+      return quoted(v) + " is not a number";
+    }
+    if (!(d > 0) || d > 1'000'000) return quoted(v) + " must be a positive number of requests";
+    c.graph.*field = d;
+    return std::nullopt;
+  };
+}
+
+template <typename Part>
+Setter stringKey(Part Config::*part, std::string Part::*field) {
+  return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+    if (v.empty()) return std::string("is empty");
+    c.*part.*field = v;
+    return std::nullopt;
+  };
+}
+
+template <typename Part>
+Setter urlKey(Part Config::*part, std::string Part::*field) {
+  return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+    if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
+      return quoted(v) + " is not an http:// or https:// URL";
+    }
+    std::string url = v;
+    while (url.size() > 1 && url.back() == '/') url.pop_back();
+    c.*part.*field = url;
+    return std::nullopt;
+  };
+}
+
+const std::vector<KeySpec>& keySpecs() {
+  static const std::vector<KeySpec> specs = {
+      {"listen", "address", false, stringKey(&Config::listen, &ListenConfig::address)},
+      {"listen", "port", false,
+       [](Config& c, const std::string& v) { return parseInt(v, 0, 65535, c.listen.port); }},
+      {"listen", "public_url", false, urlKey(&Config::listen, &ListenConfig::publicUrl)},
+      {"graph", "base_url", false, urlKey(&Config::graph, &GraphConfig::baseUrl)},
+      {"graph", "token_url", false, urlKey(&Config::graph, &GraphConfig::tokenUrl)},
+      {"graph", "tenant_id", true, stringKey(&Config::graph, &GraphConfig::tenantId)},
+      {"graph", "client_id", true, stringKey(&Config::graph, &GraphConfig::clientId)},
+      {"graph", "client_secret_file", true,
+       stringKey(&Config::graph, &GraphConfig::clientSecretFile)},
+      {"graph", "requests_per_second", false, rateKey(&GraphConfig::requestsPerSecond)},
+      {"graph", "per_team_requests_per_second", false,
+       rateKey(&GraphConfig::perTeamRequestsPerSecond)},
+      {"graph", "timeout_seconds", false,
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         long long n = 0;
+         if (auto e = parseInt(v, 1, 600, n)) return e;
+         c.graph.timeout = std::chrono::seconds(n);
+         return std::nullopt;
+       }},
+      {"graph", "ca_file", false, stringKey(&Config::graph, &GraphConfig::caFile)},
+      {"store", "path", false, stringKey(&Config::store, &StoreConfig::path)},
+      {"workers", "count", false, intKey(1, 256, &WorkersConfig::count)},
+      {"workers", "max_attempts", false, intKey(1, 100, &WorkersConfig::maxAttempts)},
+      {"workers", "backoff_base_seconds", false, durationKey(0, 3600, &WorkersConfig::backoffBase)},
+      {"workers", "backoff_cap_seconds", false, durationKey(1, 86400, &WorkersConfig::backoffCap)},
+      {"workers", "lease_seconds", false, durationKey(1, 3600, &WorkersConfig::lease)},
+      {"workers", "propagation_patience_hours", false,
+       durationKey(1, 24 * 30, &WorkersConfig::propagationPatience)},
+      {"workers", "propagation_retry_seconds", false,
+       durationKey(1, 86400, &WorkersConfig::propagationRetry)},
+      {"workers", "shutdown_grace_seconds", false,
+       durationKey(0, 3600, &WorkersConfig::shutdownGrace)},
+      {"catalog_events", "secret_file", true,
+       stringKey(&Config::catalogEvents, &CatalogEventsConfig::secretFile)},
+      {"log", "level", false,
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         for (const char* level : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
+           if (v == level) {
+             c.log.level = v;
+             return std::nullopt;
+           }
+         }
+         return quoted(v) + " is not a log level (trace, debug, info, warn, error, critical, off)";
+       }},
+  };
+  return specs;
+}
+
+std::string directoryOf(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::optional<std::string> lookup(const Environment& env, const std::string& name) {
+  auto it = env.find(name);
+  if (it == env.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace
+
+std::string GraphConfig::tokenEndpoint() const {
+  std::string url = tokenUrl;
+  const std::string placeholder = "{tenant}";
+  for (size_t at = url.find(placeholder); at != std::string::npos;
+       at = url.find(placeholder, at + tenantId.size())) {
+    url.replace(at, placeholder.size(), tenantId);
+  }
+  return url;
+}
+
+std::string envVarName(std::string_view section, std::string_view key) {
+  std::string name = "APPKEEPER_";
+  for (std::string_view part : {section, std::string_view("_"), key}) {
+    for (char c : part) {
+      name.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    }
+  }
+  return name;
+}
+
+Result<Config> parseConfig(std::string_view text, const std::string& path, const Environment& env,
+                           ConfigLoadOptions options) {
+  auto ini = IniFile::parse(text, path);
+  if (!ini) return ini.error();
+  const std::string prefix = "config " + path + ": ";
+
+  for (const auto& [name, value] : ini->entries()) {
+    const auto& [section, key] = name;
+    bool sectionKnown = false;
+    std::string known;
+    for (const auto& spec : keySpecs()) {
+      if (section != spec.section) continue;
+      sectionKnown = true;
+      if (key == spec.key) {
+        known.clear();
+        break;
+      }
+      known += (known.empty() ? "" : ", ") + std::string(spec.key);
+    }
+    const std::string at = "config " + path + ":" + std::to_string(value.line) + ": ";
+    if (!sectionKnown) {
+      return Error::invalidInput(at + "unknown section [" + section +
+                                 "] (known: listen, graph, store, workers, catalog_events, log)");
+    }
+    if (!known.empty()) {
+      return Error::invalidInput(at + "unknown key [" + section + "] " + key + " (known: " + known +
+                                 ")");
+    }
+  }
+
+  Config config;
+  config.file = path;
+  for (const auto& spec : keySpecs()) {
+    const std::string var = envVarName(spec.section, spec.key);
+    std::optional<std::string> value;
+    std::string origin;
+    if (auto fromEnv = lookup(env, var)) {
+      value = *fromEnv;
+      origin = " (from " + var + ")";
+    } else if (auto fromFile = ini->get(spec.section, spec.key)) {
+      value = fromFile->value;
+    }
+    const std::string name = "[" + std::string(spec.section) + "] " + spec.key;
+    if (!value) {
+      if (spec.requiredForServe && options.forServe) {
+        return Error::invalidInput(prefix + name + " is missing (set it in the file or in " + var +
+                                   ")");
+      }
+      continue;
+    }
+    if (auto problem = spec.set(config, *value)) {
+      return Error::invalidInput(prefix + name + origin + ": " + *problem);
+    }
+  }
+
+  if (options.forServe) {
+    const std::string baseDir = directoryOf(path);
+    const auto credentials = lookup(env, "CREDENTIALS_DIRECTORY");
+    auto clientSecret = readSecret(config.graph.clientSecretFile, baseDir, credentials);
+    if (!clientSecret) {
+      return Error::invalidInput(prefix +
+                                 "[graph] client_secret_file: " + clientSecret.error().message);
+    }
+    config.graph.clientSecret = std::move(*clientSecret);
+    auto catalogSecret = readSecret(config.catalogEvents.secretFile, baseDir, credentials);
+    if (!catalogSecret) {
+      return Error::invalidInput(prefix +
+                                 "[catalog_events] secret_file: " + catalogSecret.error().message);
+    }
+    if (auto key = handlers::WebhookKey::fromSecret(*catalogSecret); !key) {
+      return Error::invalidInput(prefix + "[catalog_events] secret_file: " +
+                                 config.catalogEvents.secretFile + ": " + key.error().message);
+    }
+    config.catalogEvents.secret = std::move(*catalogSecret);
+  }
+  return config;
+}
+
+Result<Config> loadConfig(const std::string& path, const Environment& env,
+                          ConfigLoadOptions options) {
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Error::invalidInput("config " + path + ": cannot read the file: " +
+                               (errno != 0 ? std::strerror(errno) : "cannot open it") +
+                               " (give another one with --config FILE)");
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parseConfig(text.str(), path, env, options);
+}
+
+}  // namespace appkeeper::daemon

@@ -1,0 +1,104 @@
+// Config: appkeeper's configuration, a plain struct parsed once at start-up from the INI file
+// (`--config FILE`, default /etc/appkeeper/appkeeper.ini) with every key overridable by the
+// environment variable APPKEEPER_<SECTION>_<KEY> (upper case). Each component receives only its
+// part. daemon/appkeeper.ini.sample documents every key and default.
+//
+// Secrets are loaded from files named in the config (see secret_file.h) and kept only in the
+// fields marked "secret"; never log them.
+//
+// Errors: kInvalidInput with ONE line naming the file and the key, e.g.
+//   config /etc/appkeeper/appkeeper.ini: [graph] requests_per_second: "abc" is not a number
+// (syntax errors carry the line: "config FILE:12: ..."). main prints it and exits with 2.
+// Nothing here reads the process environment: it is passed in. Pure; thread-compatible.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace appkeeper::daemon {
+
+inline constexpr const char* kDefaultConfigPath = "/etc/appkeeper/appkeeper.ini";
+
+using Environment = std::map<std::string, std::string>;
+
+struct ListenConfig {
+  std::string address = "127.0.0.1";
+  uint16_t port = 8080;
+  std::string publicUrl;  // where Graph calls back (subscriptions)
+};
+
+struct GraphConfig {
+  std::string baseUrl = "https://graph.microsoft.com/v1.0";
+  std::string tokenUrl = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token";
+  std::string tenantId;
+  std::string clientId;
+  std::string clientSecretFile;
+  std::string clientSecret;       // secret
+  double requestsPerSecond = 25;  // per tenant, for each budget (GET, POST)
+  double perTeamRequestsPerSecond = 4;
+  std::chrono::seconds timeout{30};
+  std::string caFile;  // extra trust anchor for HTTPS; empty: system store only
+
+  // token_url with {tenant} replaced by tenant_id.
+  std::string tokenEndpoint() const;
+};
+
+struct StoreConfig {
+  std::string path = "/var/lib/appkeeper/appkeeper.db";
+};
+
+struct WorkersConfig {
+  int count = 8;
+  int maxAttempts = 8;
+  std::chrono::seconds backoffBase{2};
+  std::chrono::seconds backoffCap{600};
+  std::chrono::seconds lease{60};
+  std::chrono::hours propagationPatience{48};
+  std::chrono::seconds propagationRetry{300};
+  std::chrono::seconds shutdownGrace{20};
+};
+
+struct CatalogEventsConfig {
+  std::string secretFile;
+  std::string secret;  // secret: "whsec_<base64>"
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace, debug, info, warn, error, critical, off
+};
+
+struct Config {
+  std::string file;  // where it was read from, for messages
+  ListenConfig listen;
+  GraphConfig graph;
+  StoreConfig store;
+  WorkersConfig workers;
+  CatalogEventsConfig catalogEvents;
+  LogConfig log;
+};
+
+struct ConfigLoadOptions {
+  // The inspection commands (audit, jobs) need only [store]: they skip reading secrets so they
+  // work for an admin who cannot read the daemon's credentials, and skip the keys only `serve`
+  // needs.
+  bool forServe = true;
+};
+
+// Reads and parses `path`. `env` supplies APPKEEPER_* overrides and CREDENTIALS_DIRECTORY.
+Result<Config> loadConfig(const std::string& path, const Environment& env,
+                          ConfigLoadOptions options = {});
+
+// The same from text already read (`path` labels messages and anchors relative secret paths).
+Result<Config> parseConfig(std::string_view text, const std::string& path, const Environment& env,
+                           ConfigLoadOptions options = {});
+
+// APPKEEPER_<SECTION>_<KEY> for a key, e.g. ("graph", "requests_per_second") ->
+// APPKEEPER_GRAPH_REQUESTS_PER_SECOND.
+std::string envVarName(std::string_view section, std::string_view key);
+
+}  // namespace appkeeper::daemon

@@ -1,0 +1,10 @@
+#include "daemon/consent.h"
+
+namespace appkeeper::daemon {
+
+std::optional<std::vector<RscPermission>> consentFor(const std::vector<RscPermission>& required) {
+  if (!hasApplicationPermission(required)) return std::nullopt;
+  return normalized(required);
+}
+
+}  // namespace appkeeper::daemon

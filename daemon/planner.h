@@ -1,0 +1,80 @@
+// Planner: turns accepted inbound deliveries (the store's inbox) into upgrade jobs.
+//
+// A "catalog-event" (teamsApp.published) resolves the app in the catalog, takes as target the
+// newer of the event's version and the latest published one, finds the app's installations
+// (from the inventory once a full scan has filled it; otherwise by scanning every team, page by
+// page, filling the inventory as it goes) and enqueues one job per installation below the
+// target. Jobs are enqueued per page so workers start while a large tenant is still being
+// scanned and memory stays bounded; the store's unique key makes a replanned item (crash,
+// retry, duplicate event) enqueue nothing twice. The item completes with one "plan" audit record
+// (outcome planned: installations found, jobs enqueued, already current).
+// A "graph-notification" item removes the inventory rows of deleted installations; created and
+// updated notifications are recorded but do not change the inventory yet.
+//
+// Errors: transient (Graph, busy store) -> the item is retried with backoff (audited "retrying")
+// until `patience` after it was received, then failed; permanent (unknown app, bad payload) ->
+// the item completes with a "plan" record, outcome failed, saying why.
+//
+// Thread contract: one Planner per planner thread; runOnce() on that thread only. requestStop()
+// may be called from any thread. Borrowed references must outlive the Planner.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "daemon/retry_policy.h"
+#include "graph/graph_client.h"
+#include "store/store.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace appkeeper::daemon {
+
+struct PlannerOptions {
+  std::string tenantId;
+  std::chrono::milliseconds lease{60'000};  // a crash mid-plan replans after this
+  RetryPolicyOptions retry;                 // backoff for transient errors (maxAttempts unused)
+  std::chrono::milliseconds patience{std::chrono::hours(48)};
+};
+
+class Planner {
+ public:
+  Planner(PlannerOptions options, store::Store& store, graph::GraphClient& graph,
+          const Clock& clock, Random& random, std::shared_ptr<spdlog::logger> logger);
+
+  // Claims at most one due inbox item, processes it and records the result. True when an item
+  // was claimed (the caller may call again at once). Never throws.
+  bool runOnce();
+  // A scan in progress stops at the next page; its item goes back to the inbox, due at once.
+  void requestStop() { stop_ = true; }
+
+ private:
+  struct Counts;
+  store::AuditRecord planAudit() const;  // event "plan" for our tenant
+  void process(const store::InboxItem& item);
+  void planCatalogEvent(const store::InboxItem& item);
+  void planNotification(const store::InboxItem& item);
+  // Enqueues the installations of `found` below `target`; adds to `counts`. Store errors out.
+  Status enqueueOutdated(const store::InboxItem& item, const std::vector<TeamInstallation>& found,
+                         const std::string& target, Counts& counts);
+  void complete(const store::InboxItem& item, const store::AuditRecord& audit);
+  void fail(const store::InboxItem& item, store::AuditRecord audit, const std::string& why);
+  void retry(const store::InboxItem& item, store::AuditRecord audit, const Error& error);
+  void release(const store::InboxItem& item, const std::string& why);
+
+  PlannerOptions options_;
+  store::Store& store_;
+  graph::GraphClient& graph_;
+  const Clock& clock_;
+  RetryPolicy retryPolicy_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace appkeeper::daemon

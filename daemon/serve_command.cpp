@@ -1,0 +1,93 @@
+// `appkeeper serve`: configuration, the Service, systemd notifications, and the signal wait.
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "daemon/commands.h"
+#include "daemon/logging.h"
+#include "daemon/service.h"
+
+namespace appkeeper::daemon {
+namespace {
+
+constexpr time_t kStatusIntervalSeconds = 2;
+
+// Restores the caller's signal mask when serve returns (tests call runServe in-process).
+class BlockedSignals {
+ public:
+  BlockedSignals() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set_, &previous_);
+  }
+  ~BlockedSignals() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  BlockedSignals(const BlockedSignals&) = delete;
+  BlockedSignals& operator=(const BlockedSignals&) = delete;
+  const sigset_t& set() const { return set_; }
+
+ private:
+  sigset_t set_;
+  sigset_t previous_;
+};
+
+}  // namespace
+
+int runServe(const CommandLine& cl, const Environment& env, std::ostream& err) {
+  auto config = loadConfig(cl.store.configPath, env);
+  if (!config) {
+    err << "appkeeper: " << config.error().message << '\n';
+    return kExitUsage;
+  }
+  // Before any thread exists, so every thread inherits the mask and only sigtimedwait below
+  // ever sees SIGTERM/SIGINT (no async-signal handler at all).
+  BlockedSignals signals;
+  // A peer closing a socket must be an error code, not the death of the process.
+  ::signal(SIGPIPE, SIG_IGN);
+
+  LogSink logs(config->log.level);
+  auto logger = logs.logger("appkeeper");
+  SystemClock clock;
+  auto service = Service::start(*config, clock, logs);
+  if (!service) {
+    err << "appkeeper: " << service.error().message << '\n';
+    return kExitFailure;
+  }
+  std::string status = (*service)->status();
+  sd_notifyf(0, "READY=1\nSTATUS=%s", status.c_str());
+  logger->info("ready: {}", status);
+
+  int received = 0;
+  while (received == 0) {
+    const timespec timeout{kStatusIntervalSeconds, 0};
+    const int sig = sigtimedwait(&signals.set(), nullptr, &timeout);
+    if (sig > 0) {
+      received = sig;
+      break;
+    }
+    if (errno != EAGAIN && errno != EINTR) {
+      logger->error("waiting for signals failed ({}); shutting down", std::strerror(errno));
+      break;
+    }
+    const std::string now = (*service)->status();
+    if (now != status) {
+      status = now;
+      sd_notifyf(0, "STATUS=%s", status.c_str());
+    }
+  }
+  logger->info("{}: draining (up to {} s for running jobs)",
+               received != 0 ? strsignal(received) : "stopping",
+               config->workers.shutdownGrace.count());
+  sd_notify(0, "STOPPING=1\nSTATUS=draining");
+  (*service)->stop();
+  service->reset();
+  logger->info("stopped");
+  return kExitOk;
+}
+
+}  // namespace appkeeper::daemon

@@ -1,0 +1,197 @@
+#include "daemon/service.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+
+#include "daemon/planner.h"
+#include "daemon/status_text.h"
+#include "daemon/upgrade_worker.h"
+#include "daemon/work_loop.h"
+#include "graph/graph_client.h"
+#include "graph/http_transport.h"
+#include "graph/rate_limiter.h"
+#include "graph/sleeper.h"
+#include "graph/token_source.h"
+#include "handlers/inbound_server.h"
+#include "store/store.h"
+
+namespace appkeeper::daemon {
+
+using std::chrono::milliseconds;
+
+namespace {
+
+std::string hostName() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
+}
+
+RetryPolicyOptions retryOptions(const WorkersConfig& w) {
+  return RetryPolicyOptions{w.maxAttempts, w.backoffBase, w.backoffCap};
+}
+
+}  // namespace
+
+Service::Service(const Config& config, const Clock& clock, const LogSink& logs)
+    : config_(config), clock_(clock), logs_(logs), logger_(logs.logger("service")) {}
+
+Result<std::unique_ptr<Service>> Service::start(const Config& config, const Clock& clock,
+                                                const LogSink& logs) {
+  std::unique_ptr<Service> service(new Service(config, clock, logs));
+  if (auto started = service->startAll(); !started) {
+    service->stop();
+    return started.error();
+  }
+  return service;
+}
+
+Status Service::startAll() {
+  const std::string& dbPath = config_.store.path;
+  auto opened = store::Store::open(dbPath, clock_, store::OpenMode::kReadWrite);
+  if (!opened) {
+    return Error::permanent("cannot open the store " + dbPath + ": " + opened.error().message);
+  }
+  store_ = std::move(*opened);
+  logger_->info("store {} open (schema version {})", dbPath, store_->schemaVersion());
+
+  const WorkersConfig& w = config_.workers;
+  graph::TransportOptions transportOptions;
+  transportOptions.caFile = config_.graph.caFile;
+  transportOptions.maxIdlePerOrigin = static_cast<size_t>(std::max(16, w.count + 4));
+  transport_ = graph::makePocoTransport(transportOptions);
+
+  graph::ClientCredentials credentials;
+  credentials.tokenUrl = config_.graph.tokenEndpoint();
+  credentials.clientId = config_.graph.clientId;
+  credentials.clientSecret = config_.graph.clientSecret;
+  credentials.timeout = config_.graph.timeout;
+  tokens_ = std::make_unique<graph::ClientCredentialsTokenSource>(std::move(credentials),
+                                                                  *transport_, clock_);
+
+  graph::RateLimits limits;
+  limits.getPerSecond = config_.graph.requestsPerSecond;
+  limits.postPerSecond = config_.graph.requestsPerSecond;
+  limits.perTeamPerSecond = config_.graph.perTeamRequestsPerSecond;
+  limiter_ = std::make_unique<graph::RateLimiter>(limits, clock_);
+  sleeper_ = std::make_unique<graph::CancellableSleeper>();
+
+  graph::GraphClientOptions graphOptions;
+  graphOptions.baseUrl = config_.graph.baseUrl;
+  graphOptions.tenantId = config_.graph.tenantId;
+  graphOptions.requestTimeout = config_.graph.timeout;
+  // Longer waits go back to the worker, which persists them, rather than outliving the lease.
+  graphOptions.backoffCap =
+      std::clamp<milliseconds>(std::chrono::duration_cast<milliseconds>(w.lease) / 2,
+                               milliseconds(1'000), milliseconds(60'000));
+  graph_ = std::make_unique<graph::GraphClient>(graphOptions, *transport_, *tokens_, *limiter_,
+                                                clock_, *sleeper_, random_);
+
+  auto openThreadStore = [&]() -> Result<store::Store*> {
+    auto s = store::Store::open(dbPath, clock_, store::OpenMode::kReadWrite);
+    if (!s) return Error::permanent("cannot open the store " + dbPath + ": " + s.error().message);
+    threadStores_.push_back(std::move(*s));
+    return threadStores_.back().get();
+  };
+
+  PlannerOptions plannerOptions;
+  plannerOptions.tenantId = config_.graph.tenantId;
+  plannerOptions.lease = w.lease;
+  plannerOptions.retry = retryOptions(w);
+  plannerOptions.patience = w.propagationPatience;
+  auto plannerStore = openThreadStore();
+  if (!plannerStore) return plannerStore.error();
+  auto plannerLogger = logs_.logger("planner");
+  planner_ = std::make_unique<Planner>(plannerOptions, **plannerStore, *graph_, clock_, random_,
+                                       plannerLogger);
+  loops_.push_back(std::make_unique<WorkLoop>(
+      "planner", WorkLoop::Hooks{[p = planner_.get()] { return p->runOnce(); }, nullptr}, clock_,
+      plannerLogger));
+
+  const std::string ownerPrefix = hostName() + ":" + std::to_string(::getpid()) + ":w";
+  for (int i = 1; i <= w.count; ++i) {
+    auto workerStore = openThreadStore();
+    if (!workerStore) return workerStore.error();
+    WorkerOptions workerOptions;
+    workerOptions.owner = ownerPrefix + std::to_string(i);
+    workerOptions.lease = w.lease;
+    workerOptions.retry = retryOptions(w);
+    workerOptions.propagationRetry = w.propagationRetry;
+    workerOptions.propagationPatience = w.propagationPatience;
+    auto workerLogger = logs_.logger("worker-" + std::to_string(i));
+    workers_.push_back(std::make_unique<UpgradeWorker>(workerOptions, **workerStore, *graph_,
+                                                       clock_, random_, workerLogger));
+    UpgradeWorker* worker = workers_.back().get();
+    loops_.push_back(
+        std::make_unique<WorkLoop>("worker-" + std::to_string(i),
+                                   WorkLoop::Hooks{[worker] { return worker->runOnce(); },
+                                                   [worker] { return worker->nextDue(); }},
+                                   clock_, workerLogger));
+  }
+
+  handlers::InboundServerOptions serverOptions;
+  serverOptions.address = config_.listen.address;
+  serverOptions.port = config_.listen.port;
+  serverOptions.dbPath = dbPath;
+  serverOptions.tenantId = config_.graph.tenantId;
+  serverOptions.catalogSecret = config_.catalogEvents.secret;
+  serverOptions.ready = [this] { return running_.load(); };
+  serverOptions.logger = logs_.logger("inbound");
+  auto server = handlers::InboundServer::start(std::move(serverOptions), clock_);
+  if (!server) {
+    return Error::permanent("cannot start the listener on " + config_.listen.address + ":" +
+                            std::to_string(config_.listen.port) + ": " + server.error().message);
+  }
+  server_ = std::move(*server);
+
+  for (auto& loop : loops_) loop->start();
+  running_ = true;
+  logger_->info("listening on {}:{}; {} workers; Graph {} for tenant {}, {} requests/s per budget",
+                config_.listen.address, server_->port(), w.count, config_.graph.baseUrl,
+                config_.graph.tenantId, config_.graph.requestsPerSecond);
+  return Ok{};
+}
+
+Service::~Service() { stop(); }
+
+void Service::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  running_ = false;
+  if (server_) {
+    server_->stop();
+    server_.reset();  // closes the listening socket too: new connections are refused, not queued
+  }
+  if (planner_) planner_->requestStop();
+  for (auto& loop : loops_) loop->requestStop();
+  const auto deadline = std::chrono::steady_clock::now() + config_.workers.shutdownGrace;
+  size_t busy = 0;
+  for (auto& loop : loops_) {
+    auto left =
+        std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (!loop->waitFinished(std::max(left, milliseconds::zero()))) ++busy;
+  }
+  if (busy > 0) {
+    logger_->warn(
+        "{} threads still busy after the {} s shutdown grace; cancelling their Graph "
+        "calls (their jobs go back to the queue)",
+        busy, config_.workers.shutdownGrace.count());
+  }
+  if (sleeper_) sleeper_->cancel();
+  for (auto& loop : loops_) loop->join();
+  if (!loops_.empty()) logger_->info("stopped: every thread joined");
+}
+
+uint16_t Service::port() const { return server_ ? server_->port() : 0; }
+
+std::string Service::status() {
+  if (!store_) return "starting";
+  auto counts = store_->jobCounts();
+  if (!counts) return "cannot read the job counts: " + counts.error().message;
+  return statusText(*counts);
+}
+
+}  // namespace appkeeper::daemon

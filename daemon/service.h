@@ -1,0 +1,84 @@
+// Service: everything `appkeeper serve` runs, owned with RAII: the store (opened read-write,
+// migrated), the Graph stack (Poco transport, client-credentials tokens, the tenant RateLimiter,
+// GraphClient), the inbound listener, one planner thread and [workers] count worker threads,
+// each thread with its own Store connection.
+//
+// stop() drains: the listener stops, no thread starts new work, running jobs get
+// shutdown_grace to finish; after that, Graph calls still waiting (rate limiter, backoff) are
+// cancelled and their jobs released to the queue; every thread is joined.
+//
+// Thread contract: start(), status(), stop() and the destructor from one thread (main).
+// Errors from start(): the store cannot be opened/migrated, or the listener cannot bind
+// (message names the path or the address).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "common/result.h"
+#include "daemon/config.h"
+#include "daemon/logging.h"
+
+namespace appkeeper::store {
+class Store;
+}
+namespace appkeeper::graph {
+class HttpTransport;
+class ClientCredentialsTokenSource;
+class RateLimiter;
+class CancellableSleeper;
+class GraphClient;
+}  // namespace appkeeper::graph
+namespace appkeeper::handlers {
+class InboundServer;
+}
+
+namespace appkeeper::daemon {
+
+class Planner;
+class UpgradeWorker;
+class WorkLoop;
+
+class Service {
+ public:
+  // `clock` is borrowed and must outlive the Service.
+  static Result<std::unique_ptr<Service>> start(const Config& config, const Clock& clock,
+                                                const LogSink& logs);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  void stop();
+  uint16_t port() const;
+  // The STATUS= line: job counts, or why they could not be read.
+  std::string status();
+
+ private:
+  Service(const Config& config, const Clock& clock, const LogSink& logs);
+  Status startAll();
+
+  const Config config_;
+  const Clock& clock_;
+  const LogSink& logs_;
+  std::shared_ptr<spdlog::logger> logger_;
+  SystemRandom random_;
+  std::unique_ptr<graph::HttpTransport> transport_;
+  std::unique_ptr<graph::ClientCredentialsTokenSource> tokens_;
+  std::unique_ptr<graph::RateLimiter> limiter_;
+  std::unique_ptr<graph::CancellableSleeper> sleeper_;
+  std::unique_ptr<graph::GraphClient> graph_;
+  std::unique_ptr<store::Store> store_;  // the main thread's connection (migrations, status)
+  std::vector<std::unique_ptr<store::Store>> threadStores_;
+  std::unique_ptr<Planner> planner_;
+  std::vector<std::unique_ptr<UpgradeWorker>> workers_;
+  std::vector<std::unique_ptr<WorkLoop>> loops_;
+  std::unique_ptr<handlers::InboundServer> server_;
+  std::atomic<bool> running_{false};  // /readyz: store open and workers running
+  bool stopped_ = false;
+};
+
+}  // namespace appkeeper::daemon

@@ -1,0 +1,99 @@
+#include "daemon/work_loop.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace appkeeper::daemon {
+
+using std::chrono::milliseconds;
+
+namespace {
+// Never spin: even a due time in the past idles this long when runOnce() found nothing (e.g. a
+// job another process leased a moment ago).
+constexpr milliseconds kMinWait{10};
+}  // namespace
+
+WorkLoop::WorkLoop(std::string name, Hooks hooks, const Clock& clock,
+                   std::shared_ptr<spdlog::logger> logger, milliseconds pollInterval)
+    : name_(std::move(name)),
+      hooks_(std::move(hooks)),
+      clock_(clock),
+      logger_(std::move(logger)),
+      pollInterval_(pollInterval) {}
+
+WorkLoop::~WorkLoop() {
+  requestStop();
+  join();
+}
+
+void WorkLoop::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void WorkLoop::wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+void WorkLoop::requestStop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool WorkLoop::waitFinished(milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  if (!thread_.joinable()) return true;
+  return cv_.wait_for(lock, timeout, [this] { return finished_; });
+}
+
+void WorkLoop::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+milliseconds WorkLoop::idleWait() {
+  milliseconds wait = pollInterval_;
+  if (hooks_.nextDue) {
+    if (auto due = hooks_.nextDue()) {
+      auto untilDue = std::chrono::duration_cast<milliseconds>(*due - clock_.now());
+      wait = std::min(wait, untilDue);
+    }
+  }
+  return std::max(wait, kMinWait);
+}
+
+void WorkLoop::run() {
+  while (true) {
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) break;
+    }
+    bool worked = false;
+    milliseconds wait = pollInterval_;
+    try {
+      worked = hooks_.runOnce();
+      if (!worked) wait = idleWait();
+    } catch (const std::exception& e) {
+      logger_->error("{}: unexpected error: {}", name_, e.what());
+    } catch (...) {
+      logger_->error("{}: unexpected error", name_);
+    }
+    if (worked) continue;
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, wait, [this] { return stop_ || woken_; });
+    woken_ = false;
+  }
+  {
+    std::lock_guard lock(mu_);
+    finished_ = true;
+  }
+  cv_.notify_all();
+}
+
+}  // namespace appkeeper::daemon

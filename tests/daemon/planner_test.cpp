@@ -1,0 +1,223 @@
+// The planner against a real Store (temp file), fake time and FakeGraph behind the GraphClient.
+#include "daemon/planner.h"
+
+#include <catch2/catch.hpp>
+#include <set>
+
+#include "daemon_test_support.h"
+
+using namespace appkeeper;
+using namespace appkeeper::daemon;
+using namespace appkeeper::daemon::testing;
+
+namespace {
+
+std::string publishEvent(const std::string& appId, const std::string& version,
+                         const std::string& idField = "teamsAppId") {
+  nlohmann::json e = {
+      {"type", "teamsApp.published"},
+      {"timestamp", "2026-11-29T10:00:00Z"},
+      {"data", {{"tenantId", FakeGraph::kTenant}, {idField, appId}, {"version", version}}}};
+  return e.dump();
+}
+
+struct PlannerFixture {
+  TempDir dir;
+  GraphHarness g;
+  std::unique_ptr<store::Store> store;
+  Planner planner;
+
+  PlannerFixture()
+      : store(must(store::Store::open(dir.file("appkeeper.db"), g.clock))),
+        planner(options(), *store, g.client, g.clock, g.random, nullLogger()) {
+    g.graph.addTeams(5);
+    g.graph.addApp("app-1", "Contoso Tasks", "manifest-1");
+    g.graph.addVersion("app-1", "1.0.0");
+    g.graph.addVersion("app-1", "2.0.0");
+  }
+  static PlannerOptions options() {
+    PlannerOptions o;
+    o.tenantId = FakeGraph::kTenant;
+    o.lease = 60s;
+    o.retry = {8, 2s, 600s};
+    o.patience = 48h;
+    return o;
+  }
+  void accept(const std::string& webhookId, const std::string& payload) {
+    store::AuditRecord audit;
+    audit.tenantId = FakeGraph::kTenant;
+    REQUIRE(must(store->acceptCatalogEvent(webhookId, payload, audit)));
+  }
+  std::vector<store::Job> queued() { return must(store->listJobs(store::JobState::kQueued, 0)); }
+};
+
+}  // namespace
+
+TEST_CASE("a publish event enqueues one job per outdated installation and none for current ones",
+          "[daemon][planner]") {
+  PlannerFixture f;
+  const std::string a = f.g.graph.install("t1", "app-1", "1.0.0");
+  const std::string b = f.g.graph.install("t2", "app-1", "1.0.0");
+  f.g.graph.install("t3", "app-1", "2.0.0");
+  const std::string d = f.g.graph.install("t5", "app-1", "1.5.0");
+  f.accept("msg_1", publishEvent("app-1", "2.0.0"));
+
+  REQUIRE(f.planner.runOnce());
+  auto jobs = f.queued();
+  REQUIRE(jobs.size() == 3);
+  std::set<std::string> planned;
+  for (const auto& j : jobs) {
+    planned.insert(j.spec.installationId);
+    CHECK(j.spec.targetVersion == "2.0.0");
+    CHECK(j.spec.teamsAppId == "app-1");
+    CHECK(j.spec.tenantId == FakeGraph::kTenant);
+  }
+  CHECK(planned == std::set<std::string>{a, b, d});
+  CHECK(f.g.graph.installationLists == 5);  // every team looked at once
+  CHECK(must(f.store->inventoryScanned(FakeGraph::kTenant, "app-1")));
+  CHECK(must(f.store->installationsOfApp(FakeGraph::kTenant, "app-1")).size() == 4);
+
+  auto plans = auditOf(*f.store, "plan", "planned");
+  REQUIRE(plans.size() == 1);
+  CHECK(plans[0].teamsAppId == "app-1");
+  CHECK(plans[0].toVersion == "2.0.0");
+  CHECK(plans[0].detail ==
+        "Contoso Tasks -> 2.0.0: 4 installations found by scanning 5 teams, 3 jobs enqueued, 1 "
+        "already current");
+  CHECK_FALSE(f.planner.runOnce());  // the inbox is empty now
+}
+
+TEST_CASE("a second identical event enqueues nothing new and reads the inventory, not Graph",
+          "[daemon][planner]") {
+  PlannerFixture f;
+  f.g.graph.install("t1", "app-1", "1.0.0");
+  f.g.graph.install("t2", "app-1", "2.0.0");
+  f.accept("msg_1", publishEvent("app-1", "2.0.0"));
+  REQUIRE(f.planner.runOnce());
+  REQUIRE(f.queued().size() == 1);
+  const int listsAfterFirst = f.g.graph.installationLists;
+
+  f.accept("msg_2", publishEvent("app-1", "2.0.0"));
+  REQUIRE(f.planner.runOnce());
+  CHECK(f.queued().size() == 1);
+  CHECK(f.g.graph.installationLists == listsAfterFirst);
+  auto plans = auditOf(*f.store, "plan", "planned");
+  REQUIRE(plans.size() == 2);
+  CHECK(plans[1].detail ==
+        "Contoso Tasks -> 2.0.0: 2 installations found from the inventory, 0 jobs enqueued (1 "
+        "already queued), 1 already current");
+}
+
+TEST_CASE("an event may name the app by its manifest id", "[daemon][planner]") {
+  PlannerFixture f;
+  f.g.graph.install("t4", "app-1", "1.0.0");
+  f.accept("msg_ext", publishEvent("manifest-1", "2.0.0", "externalId"));
+  REQUIRE(f.planner.runOnce());
+  auto jobs = f.queued();
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0].spec.teamsAppId == "app-1");
+}
+
+TEST_CASE("the target is the newer of the event's version and the latest published one",
+          "[daemon][planner]") {
+  PlannerFixture f;
+  f.g.graph.install("t1", "app-1", "1.0.0");
+  f.accept("msg_old", publishEvent("app-1", "1.5.0"));  // an old event: 2.0.0 is out already
+  f.accept("msg_new", publishEvent("app-1", "3.0.0"));  // ahead of what Graph shows yet
+  REQUIRE(f.planner.runOnce());
+  REQUIRE(f.planner.runOnce());
+  std::set<std::string> targets;
+  for (const auto& j : f.queued()) targets.insert(j.spec.targetVersion);
+  CHECK(targets == std::set<std::string>{"2.0.0", "3.0.0"});
+}
+
+TEST_CASE("an event for an app the catalog does not have fails its plan, audited with why",
+          "[daemon][planner]") {
+  PlannerFixture f;
+  f.accept("msg_x", publishEvent("no-such-app", "1.0.0"));
+  REQUIRE(f.planner.runOnce());
+  CHECK(f.queued().empty());
+  auto failed = auditOf(*f.store, "plan", "failed");
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].httpStatus == 404);
+  CHECK(failed[0].detail.find("no-such-app") != std::string::npos);
+  CHECK_FALSE(f.planner.runOnce());  // done, not retried
+}
+
+TEST_CASE("a transient Graph error puts the event back with backoff, then it is planned",
+          "[daemon][planner]") {
+  PlannerFixture f;
+  f.g.graph.install("t1", "app-1", "1.0.0");
+  f.g.graph.catalogFaults.push_back(FakeGraph::error(503, "ServiceUnavailable"));
+  f.accept("msg_1", publishEvent("app-1", "2.0.0"));
+
+  REQUIRE(f.planner.runOnce());
+  CHECK(f.queued().empty());
+  auto retrying = auditOf(*f.store, "plan", "retrying");
+  REQUIRE(retrying.size() == 1);
+  CHECK(retrying[0].httpStatus == 503);
+  CHECK(retrying[0].detail.find("next try in 2.0 s") != std::string::npos);
+  CHECK_FALSE(f.planner.runOnce());  // not due yet
+
+  f.g.clock.advance(2s);
+  REQUIRE(f.planner.runOnce());
+  CHECK(f.queued().size() == 1);
+  CHECK(auditOf(*f.store, "plan", "planned").size() == 1);
+}
+
+TEST_CASE("a stop request during a scan releases the event for the next start",
+          "[daemon][planner]") {
+  PlannerFixture f;
+  f.g.graph.install("t1", "app-1", "1.0.0");
+  f.accept("msg_1", publishEvent("app-1", "2.0.0"));
+  f.planner.requestStop();
+  REQUIRE(f.planner.runOnce());
+  CHECK(f.queued().empty());
+  CHECK(auditOf(*f.store, "plan").empty());
+  CHECK_FALSE(must(f.store->inventoryScanned(FakeGraph::kTenant, "app-1")));
+  auto again = must(f.store->claimInbox(60s));  // due at once
+  REQUIRE(again.has_value());
+  CHECK(again->kind == "catalog-event");
+}
+
+TEST_CASE("a deleted-installation notification removes the row from the inventory",
+          "[daemon][planner]") {
+  PlannerFixture f;
+  TeamInstallation kept{FakeGraph::kTenant, "t1", "inst-1", "app-1", "d", "1.0.0"};
+  TeamInstallation gone{FakeGraph::kTenant, "t2", "inst-2", "app-1", "d", "1.0.0"};
+  REQUIRE(f.store->upsertInstallations({kept, gone}).ok());
+  nlohmann::json batch = {
+      {"value",
+       {{{"subscriptionId", "s"},
+         {"changeType", "deleted"},
+         {"tenantId", FakeGraph::kTenant},
+         {"resource", "appCatalogs/teamsApps('app-1')/installations('inst-2')"}},
+        {{"subscriptionId", "s"},
+         {"changeType", "created"},
+         {"tenantId", FakeGraph::kTenant},
+         {"resource", "appCatalogs/teamsApps('app-1')/installations('inst-3')"}}}}};
+  REQUIRE(must(f.store->acceptNotification(batch.dump(), {})).has_value());
+
+  REQUIRE(f.planner.runOnce());
+  auto rows = must(f.store->installationsOfApp(FakeGraph::kTenant, "app-1"));
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].installationId == "inst-1");
+  auto plans = auditOf(*f.store, "plan", "planned");
+  REQUIRE(plans.size() == 1);
+  CHECK(plans[0].detail.rfind("graph notification with 2 items: 1 deleted installations removed",
+                              0) == 0);
+  CHECK(f.g.net.requestCount() == 0);  // no Graph call for notifications
+}
+
+TEST_CASE("a Graph call cancelled by shutdown releases the event without a retry record",
+          "[daemon][planner]") {
+  PlannerFixture f;
+  f.accept("msg_1", publishEvent("app-1", "2.0.0"));
+  Error cancelled = Error::transient("the Graph call was cancelled");
+  cancelled.code = graph::kCancelledCode;
+  f.g.net.fail(cancelled);  // the catalog GET
+  REQUIRE(f.planner.runOnce());
+  CHECK(auditOf(*f.store, "plan").empty());
+  auto again = must(f.store->claimInbox(60s));  // due at once, not after a backoff
+  REQUIRE(again.has_value());
+}
