@@ -2,6 +2,7 @@
 // Response, so they are tested without sockets; emulator_server.cpp adapts them to Poco.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <utility>
@@ -13,9 +14,12 @@ namespace appkeeper::emulator {
 
 struct Request {
   std::string method;
-  std::string path;   // decoded path, without query: /v1.0/teams/abc/installedApps
-  std::string rawQuery;  // as received, without '?'
-  std::map<std::string, std::string> query;  // decoded; "$filter" -> "teamsApp/id eq 'x'"
+  std::string path;  // decoded path, without query: /v1.0/teams/abc/installedApps
+  // As received (percent-encoded). Routing splits this one, so an id holding an encoded '/'
+  // stays one segment; tests that build a Request by hand may leave it empty (path is used).
+  std::string rawPath;
+  std::string rawQuery;                        // as received, without '?'
+  std::map<std::string, std::string> query;    // decoded; "$filter" -> "teamsApp/id eq 'x'"
   std::map<std::string, std::string> headers;  // keys lower-case
   std::string body;
   std::string header(const std::string& lowerName) const {
@@ -33,6 +37,7 @@ struct Response {
   std::string contentType = "application/json";
   std::string body;
   Misbehave misbehave = Misbehave::kNone;
+  std::chrono::milliseconds hangFor{0};  // kHang: how long to hold the connection, then close
 
   static Response json(int status, const nlohmann::json& body) {
     Response r;

@@ -96,7 +96,7 @@ TEST_CASE("a daemon killed with SIGKILL mid-run finishes the rest after a restar
   emu.publish(app, "9.0.0");
   DaemonOptions opts;
   opts.requestsPerSecond = 40;
-  opts.extraEnv["APPKEEPER_WORKERS_LEASE_SECONDS"] = "3";
+  opts.extraEnv.emplace("APPKEEPER_WORKERS_LEASE_SECONDS", "3");
   DaemonProcess daemon(dir, emu, opts);
   daemon.start();
   REQUIRE(daemon.sendPublishEvent(app, "9.0.0", "msg_crash") == 202);
@@ -125,7 +125,7 @@ TEST_CASE("a daemon killed with SIGKILL mid-run finishes the rest after a restar
     return done.size() == total;
   }, 30s));
   int code = 0;
-  auto check = daemon.runCli({"jobs", "--db", daemon.dbPath()}, &code);
+  daemon.runCli({"jobs", "--db", daemon.dbPath()}, &code);
   CHECK(code == 0);
 }
 

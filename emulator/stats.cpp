@@ -1,0 +1,36 @@
+#include "emulator/stats.h"
+
+namespace appkeeper::emulator {
+
+void Stats::record(const std::string& route, const std::string& outcome) {
+  std::lock_guard lock(mu_);
+  ++requests_[route][outcome];
+}
+
+void Stats::countThrottled() {
+  std::lock_guard lock(mu_);
+  ++throttled_;
+}
+
+void Stats::countUpgrade(bool changed) {
+  std::lock_guard lock(mu_);
+  ++(changed ? upgrades_ : noopUpgrades_);
+}
+
+nlohmann::json Stats::toJson() const {
+  std::lock_guard lock(mu_);
+  nlohmann::json requests = nlohmann::json::object();
+  for (const auto& [route, byStatus] : requests_) requests[route] = byStatus;
+  return {{"requests", requests},
+          {"throttled", throttled_},
+          {"upgrades", upgrades_},
+          {"noopUpgrades", noopUpgrades_}};
+}
+
+void Stats::reset() {
+  std::lock_guard lock(mu_);
+  requests_.clear();
+  throttled_ = upgrades_ = noopUpgrades_ = 0;
+}
+
+}  // namespace appkeeper::emulator

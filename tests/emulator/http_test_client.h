@@ -1,0 +1,86 @@
+// A minimal blocking HTTP client for the emulator's integration tests (Poco), one connection
+// per call unless a session is passed in. Throws Poco exceptions on transport failures, which
+// is what the misbehaviour tests look at.
+#pragma once
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/Timespan.h>
+
+#include <chrono>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "nlohmann/json.hpp"
+
+namespace appkeeper::emulator::testing {
+
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+  long long contentLength = -1;
+  nlohmann::json json() const { return nlohmann::json::parse(body); }
+};
+
+struct ParsedUrl {
+  std::string host;
+  unsigned short port = 0;
+  std::string target;
+};
+
+inline ParsedUrl parseUrl(const std::string& url) {
+  const std::string prefix = "http://";
+  if (url.rfind(prefix, 0) != 0) throw std::runtime_error("not an http URL: " + url);
+  auto slash = url.find('/', prefix.size());
+  std::string authority = url.substr(prefix.size(), slash - prefix.size());
+  auto colon = authority.rfind(':');
+  ParsedUrl out;
+  out.host = authority.substr(0, colon);
+  out.port = static_cast<unsigned short>(std::stoi(authority.substr(colon + 1)));
+  out.target = slash == std::string::npos ? "/" : url.substr(slash);
+  return out;
+}
+
+inline HttpAnswer send(Poco::Net::HTTPClientSession& session, const std::string& method,
+                       const std::string& target, const std::string& body = "",
+                       const std::map<std::string, std::string>& headers = {}) {
+  Poco::Net::HTTPRequest request(method, target, Poco::Net::HTTPMessage::HTTP_1_1);
+  for (const auto& [k, v] : headers) request.set(k, v);
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    request.setContentLength(static_cast<std::streamsize>(body.size()));
+    if (!request.has("Content-Type")) request.setContentType("application/json");
+  }
+  session.sendRequest(request) << body;
+  Poco::Net::HTTPResponse response;
+  std::istream& in = session.receiveResponse(response);
+  HttpAnswer answer;
+  answer.status = static_cast<int>(response.getStatus());
+  answer.contentLength = response.getContentLength64();
+  for (const auto& [k, v] : response) {
+    std::string lower = k;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    answer.headers[lower] = v;
+  }
+  std::ostringstream out;
+  Poco::StreamCopier::copyStream(in, out);
+  answer.body = out.str();
+  return answer;
+}
+
+inline HttpAnswer call(const std::string& method, const std::string& url,
+                       const std::string& body = "",
+                       const std::map<std::string, std::string>& headers = {},
+                       std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  ParsedUrl u = parseUrl(url);
+  Poco::Net::HTTPClientSession session(u.host, u.port);
+  session.setTimeout(Poco::Timespan(static_cast<long>(timeout.count() / 1000),
+                                    static_cast<long>((timeout.count() % 1000) * 1000)));
+  return send(session, method, u.target, body, headers);
+}
+
+}  // namespace appkeeper::emulator::testing

@@ -1,0 +1,60 @@
+#include "emulator/options.h"
+
+#include <catch2/catch.hpp>
+
+using namespace appkeeper::emulator;
+
+TEST_CASE("the command line has documented defaults", "[emulator]") {
+  auto o = parseOptions({});
+  REQUIRE(o);
+  CHECK(o->port == 0);
+  CHECK(o->tenantId == "11111111-1111-1111-1111-111111111111");
+  CHECK(o->clientId == "22222222-2222-2222-2222-222222222222");
+  CHECK(o->clientSecret == "emulator-secret");
+  CHECK(o->pageSize == 20);
+  CHECK(o->getPerSecond == 30);
+  CHECK(o->postPerSecond == 30);
+  CHECK(o->perTeamPerSecond == 4);
+  CHECK(o->throttle);
+  CHECK_FALSE(o->allowAppOnlyRsc);
+  CHECK(o->logLevel == "warn");
+}
+
+TEST_CASE("options take a value as the next argument or after '='", "[emulator]") {
+  auto o = parseOptions({"--port", "8081", "--teams=10000", "--seed", "42", "--no-throttle",
+                         "--allow-app-only-rsc", "--latency-ms", "40", "--latency-jitter-ms=20",
+                         "--get-rps", "15", "--log-level", "info"});
+  REQUIRE(o);
+  CHECK(o->port == 8081);
+  CHECK(o->teams == 10000);
+  CHECK(o->seed == 42);
+  CHECK_FALSE(o->throttle);
+  CHECK(o->allowAppOnlyRsc);
+  CHECK(o->latencyMs == 40);
+  CHECK(o->latencyJitterMs == 20);
+  CHECK(o->getPerSecond == 15);
+  CHECK(o->logLevel == "info");
+}
+
+TEST_CASE("bad options are errors that name the option", "[emulator]") {
+  for (auto args : std::vector<std::vector<std::string>>{{"--bogus"},
+                                                         {"--port"},
+                                                         {"--port", "70000"},
+                                                         {"--teams", "many"},
+                                                         {"--log-level", "loud"},
+                                                         {"stray"},
+                                                         {"--no-throttle=1"},
+                                                         {"--page-size", "0"}}) {
+    auto o = parseOptions(args);
+    INFO(args.front());
+    REQUIRE_FALSE(o);
+    CHECK(o.error().message.find(args.front().substr(0, 6)) != std::string::npos);
+  }
+}
+
+TEST_CASE("a scenario without --teams seeds no teams; --help is recognised", "[emulator]") {
+  CHECK(parseOptions({"--scenario", "s.json"})->teams == 0);
+  CHECK(parseOptions({"--scenario", "s.json", "--teams", "5"})->teams == 5);
+  CHECK(parseOptions({"--help"})->help);
+  CHECK(usage().find("--allow-app-only-rsc") != std::string::npos);
+}
