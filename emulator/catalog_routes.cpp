@@ -7,20 +7,8 @@
 namespace appkeeper::emulator {
 namespace {
 
-const std::set<std::string> kAppFields = {"id", "externalId", "displayName", "distributionMethod"};
 const std::set<std::string> kAppSelectable = {"id", "externalId", "displayName",
                                               "distributionMethod", "appDefinitions"};
-const std::set<std::string> kDefinitionFields = {"id",
-                                                 "teamsAppId",
-                                                 "azureADAppId",
-                                                 "displayName",
-                                                 "version",
-                                                 "publishingState",
-                                                 "shortDescription",
-                                                 "description",
-                                                 "lastModifiedDateTime",
-                                                 "createdBy",
-                                                 "authorization"};
 
 bool matches(const App& app, const std::vector<FilterClause>& filter) {
   for (const auto& c : filter) {

@@ -4,6 +4,19 @@
 
 namespace appkeeper::emulator {
 
+const std::set<std::string> kAppFields = {"id", "externalId", "displayName", "distributionMethod"};
+const std::set<std::string> kDefinitionFields = {"id",
+                                                 "teamsAppId",
+                                                 "azureADAppId",
+                                                 "displayName",
+                                                 "version",
+                                                 "publishingState",
+                                                 "shortDescription",
+                                                 "description",
+                                                 "lastModifiedDateTime",
+                                                 "createdBy",
+                                                 "authorization"};
+
 nlohmann::json rscToJson(const std::vector<RscPermission>& rsc) {
   auto out = nlohmann::json::array();
   for (const auto& p : rsc) {

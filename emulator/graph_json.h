@@ -2,6 +2,7 @@
 // teamsAppDefinition, permission sets; and $select projection. Pure functions, thread-safe.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ nlohmann::json rscToJson(const std::vector<RscPermission>& rsc);
 Result<std::vector<RscPermission>> rscFromJson(const nlohmann::json& value);
 // {"resourceSpecificPermissions": [...]}
 nlohmann::json permissionSetJson(const std::vector<RscPermission>& rsc);
+
+// The members appJson and definitionJson emit: what $select and $filter may name.
+extern const std::set<std::string> kAppFields;
+extern const std::set<std::string> kDefinitionFields;
 
 nlohmann::json teamJson(const Team& team);
 // id, externalId (null for store apps), displayName, distributionMethod.

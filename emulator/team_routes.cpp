@@ -17,18 +17,6 @@ const std::set<std::string> kInstallationFilters = {"id",
                                                     "teamsApp/displayName",
                                                     "teamsApp/distributionMethod",
                                                     "teamsAppDefinition/version"};
-const std::set<std::string> kAppFields = {"id", "externalId", "displayName", "distributionMethod"};
-const std::set<std::string> kDefinitionFields = {"id",
-                                                 "teamsAppId",
-                                                 "azureADAppId",
-                                                 "displayName",
-                                                 "version",
-                                                 "publishingState",
-                                                 "shortDescription",
-                                                 "description",
-                                                 "lastModifiedDateTime",
-                                                 "createdBy",
-                                                 "authorization"};
 
 GraphResult fail(const RequestContext& ctx, const Error& e) {
   return GraphResult{errorResponse(ctx, e), {}, {}};

@@ -60,12 +60,6 @@ graph::HttpResponse jsonResponse(int status, const json& body, int requestId) {
 
 }  // namespace
 
-std::string TempDir::write(const std::string& name, const std::string& content) const {
-  std::ofstream out(file(name), std::ios::binary);
-  out << content;
-  return file(name);
-}
-
 void FakeGraph::addTeams(int n) {
   for (int i = 1; i <= n; ++i) teams_.push_back("t" + std::to_string(i));
 }

@@ -28,37 +28,17 @@
 #include "graph/rate_limiter.h"
 #include "graph/token_source.h"
 #include "store/store.h"
+#include "fakes/temp_dir.h"
 
 namespace appkeeper::daemon::testing {
 
 using appkeeper::testing::FakeClock;
+using appkeeper::testing::TempDir;
 using appkeeper::testing::FakeRandom;
 using appkeeper::testing::FakeSleeper;
 using appkeeper::testing::FakeTransport;
 using namespace std::chrono_literals;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "appkeeper-daemon-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-  // Writes `content` to `name` and returns its path.
-  std::string write(const std::string& name, const std::string& content) const;
-
- private:
-  std::string path_;
-};
 
 inline std::shared_ptr<spdlog::logger> nullLogger() {
   return std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());

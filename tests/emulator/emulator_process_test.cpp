@@ -11,10 +11,12 @@
 #include "emulator/url_codec.h"
 #include "http_test_client.h"
 #include "integration/child_process.h"
+#include "fakes/temp_dir.h"
 
 using namespace appkeeper::emulator::testing;
 using appkeeper::emulator::percentEncode;
 using appkeeper::testing::ChildProcess;
+using appkeeper::testing::TempDir;
 using appkeeper::testing::readFile;
 using nlohmann::json;
 using namespace std::chrono_literals;
@@ -30,22 +32,6 @@ std::string emulatorPath() {
   return std::string(dir) + "/emulator/graph-emulator";
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "emulator-it-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 struct Emulator {
   Emulator(const TempDir& dir, std::vector<std::string> args) : log(dir.file("emulator.log")) {

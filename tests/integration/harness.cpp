@@ -102,17 +102,6 @@ HttpResult httpCall(const std::string& method, const std::string& url, const std
   return result;
 }
 
-TempDir::TempDir() {
-  std::string tmpl = (fs::temp_directory_path() / "appkeeper-it-XXXXXX").string();
-  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  if (!std::getenv("APPKEEPER_KEEP_TMP")) fs::remove_all(path_, ec);
-}
-
 std::string buildDir() {
   const char* d = std::getenv("APPKEEPER_BUILD_DIR");
   if (!d) throw std::runtime_error("APPKEEPER_BUILD_DIR is not set (run the tests through ctest)");

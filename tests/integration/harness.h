@@ -13,6 +13,7 @@
 
 #include "integration/child_process.h"
 #include "nlohmann/json.hpp"
+#include "fakes/temp_dir.h"
 
 namespace appkeeper::testing {
 
@@ -27,17 +28,6 @@ HttpResult httpCall(const std::string& method, const std::string& url, const std
                     const std::map<std::string, std::string>& headers = {},
                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
-// A fresh directory under $TMPDIR, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 std::string buildDir();  // $APPKEEPER_BUILD_DIR, set by ctest
 

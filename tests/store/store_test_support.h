@@ -13,31 +13,14 @@
 
 #include "fakes/fake_clock.h"
 #include "store/store.h"
+#include "fakes/temp_dir.h"
 
 namespace appkeeper::store::testing {
 
 using appkeeper::testing::FakeClock;
+using appkeeper::testing::TempDir;
 using namespace std::chrono_literals;
 
-// A fresh directory under $TMPDIR, removed with everything in it when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "appkeeper-store-XXXXXX");
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline std::unique_ptr<Store> openOk(const std::string& path, const Clock& clock,
                                      OpenOptions options = {}) {
