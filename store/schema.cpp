@@ -1,19 +1,37 @@
 // The store's tables (the README of the database file). Times are Unix milliseconds (INTEGER),
-// from the injected Clock. Every queue table keeps a `due_at` column, the one time that makes a
-// row claimable: run_at while queued, lease_until while running, NULL once done. A partial index
-// on (due_at, id) over the claimable states serves each claim's ORDER BY without a sort.
+// from the injected Clock; 0 means "not yet" where a time is optional. Every queue table keeps a
+// `due_at` column, the one time that makes a row claimable: run_at while queued, lease_until while
+// running, NULL once done. A partial index on (due_at, id) over the claimable states serves each
+// claim's ORDER BY without a sort.
 //
-//   inbox            accepted inbound deliveries (catalog events, Graph notifications) waiting for
+//   inbox            accepted inbound deliveries (catalog events, Graph notifications) and items
+//                    the daemon queues itself (catalog poll, reconciliation follow-ups) waiting for
 //                    the planner: kind, payload, received_at, state queued|running|done, attempts,
-//                    run_at/lease_until/due_at, last_error; webhook_id UNIQUE (NULL for Graph)
-//                    dedupes Standard Webhooks retries.
+//                    run_at/lease_until/due_at, last_error; webhook_id UNIQUE (NULL for Graph and
+//                    for the daemon's own items) dedupes Standard Webhooks retries.
 //   jobs             one upgrade per (tenant_id, team_id, installation_id, target_version), UNIQUE:
 //                    state queued|running|succeeded|skipped|failed|blocked, attempt, run_at,
 //                    lease_until/lease_owner, due_at, last_error, inbox_id -> inbox.
+//                    jobs_installation (tenant, team, installation[, rowid]) finds the newest job
+//                    of an installation without a sort.
 //   inventory        known installations, PK (tenant_id, team_id, installation_id): app,
-//                    definition, version, last_seen.
+//                    definition, version, last_seen (what a reconciliation compares against its
+//                    start time). Indexed by (tenant, app) for fan-out and (tenant, installation)
+//                    for notifications, which name only the installation.
 //   inventory_scans  (tenant_id, teams_app_id) -> scanned_at: a full scan has filled inventory.
-//   subscriptions    Graph subscriptions: id, resource, client_state (a secret), expiration.
+//   subscriptions    Graph subscriptions: id, resource, client_state (a secret), expiration,
+//                    teams_app_id (the watched app; '' in rows written before schema 2).
+//   reconciliations  full scans of the inventory against Graph: reason, state
+//                    pending|running|done, requested_at/started_at/finished_at, cursor (the
+//                    nextLink to resume from), counters. A partial UNIQUE index on state over
+//                    pending and running admits at most one of each.
+//   schedules        name PK -> last_run: when a periodic task (catalog poll, reconciliation)
+//                    last ran, so the period survives restarts.
+//   catalog_versions (tenant_id, teams_app_id) PK -> version, seen_at: the newest published
+//                    version the catalog poll has seen (and planned).
+//   delegated_credential  at most one row (id = 1): the sealed refresh token of `appkeeper
+//                    login`, account, stored_at, invalid_reason ('' while usable). The store
+//                    never sees the token in clear text.
 //   audit            append-only (triggers refuse UPDATE and DELETE): every AuditRecord field,
 //                    permissions as JSON text [{"value":..,"type":..}], job_id -> jobs.
 //
@@ -127,9 +145,61 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
 )sql";
 
+// Schema 2 (issue 4): subscriptions per watched app, reconciliation, schedules, catalog poll,
+// delegated consent.
+constexpr std::string_view kReconciliationSchema = R"sql(
+ALTER TABLE subscriptions ADD COLUMN teams_app_id TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE reconciliations (
+  id                  INTEGER PRIMARY KEY,
+  reason              TEXT    NOT NULL,
+  state               TEXT    NOT NULL DEFAULT 'pending'
+                        CHECK (state IN ('pending', 'running', 'done')),
+  requested_at        INTEGER NOT NULL,
+  started_at          INTEGER NOT NULL DEFAULT 0,
+  finished_at         INTEGER NOT NULL DEFAULT 0,
+  cursor              TEXT    NOT NULL DEFAULT '',
+  teams_scanned       INTEGER NOT NULL DEFAULT 0,
+  installations_found INTEGER NOT NULL DEFAULT 0,
+  drift_corrected     INTEGER NOT NULL DEFAULT 0,
+  jobs_enqueued       INTEGER NOT NULL DEFAULT 0
+);
+-- At most one pending and at most one running: the coalescing rule, enforced by the file itself.
+CREATE UNIQUE INDEX reconciliations_active ON reconciliations (state)
+  WHERE state IN ('pending', 'running');
+CREATE INDEX reconciliations_done ON reconciliations (finished_at, id) WHERE state = 'done';
+
+CREATE TABLE schedules (
+  name     TEXT    PRIMARY KEY,
+  last_run INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE catalog_versions (
+  tenant_id    TEXT    NOT NULL,
+  teams_app_id TEXT    NOT NULL,
+  version      TEXT    NOT NULL,
+  seen_at      INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, teams_app_id)
+) WITHOUT ROWID;
+
+CREATE TABLE delegated_credential (
+  id             INTEGER PRIMARY KEY CHECK (id = 1),
+  sealed         TEXT    NOT NULL,
+  account        TEXT    NOT NULL DEFAULT '',
+  stored_at      INTEGER NOT NULL,
+  invalid_reason TEXT    NOT NULL DEFAULT ''
+);
+
+CREATE INDEX inventory_installation ON inventory (tenant_id, installation_id);
+CREATE INDEX jobs_installation ON jobs (tenant_id, team_id, installation_id);
+)sql";
+
 constexpr std::array kSteps = {
     MigrationStep{"initial schema: inbox, jobs, inventory, inventory_scans, subscriptions, audit",
                   kInitialSchema},
+    MigrationStep{"reconciliations, schedules, catalog_versions, delegated_credential, "
+                  "subscriptions.teams_app_id, inventory and jobs by installation",
+                  kReconciliationSchema},
 };
 
 }  // namespace

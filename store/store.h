@@ -63,7 +63,10 @@ struct Job {
 };
 
 // Audit outcomes are a contract (README): upgraded, skipped, retrying, waiting,
-// needs-delegated-consent, failed; for inbound events accepted, duplicate, rejected.
+// needs-delegated-consent, failed; for inbound events accepted, duplicate, rejected; planned
+// (plan); requested, reconciled (reconcile); confirmed (an upgrade Graph reported back);
+// released (blocked job retried); subscribed, renewed, removed (subscriptions); signed-in,
+// login-required (login).
 struct AuditRecord {
   int64_t id = 0;  // assigned by the store
   WallTime time;   // the store fills it from its Clock when left at epoch
@@ -100,6 +103,42 @@ struct SubscriptionRecord {
   std::string resource;
   std::string clientState;  // a secret: never logged
   WallTime expiration;
+  std::string teamsAppId;  // the watched app it covers (schema 2; empty in older rows)
+};
+
+// A full reconciliation of the inventory against Graph (issue 4). At most one is pending and at
+// most one running: a request while one is pending joins it; a request while one runs queues
+// one pending behind it (the running one may already have passed the teams that changed).
+enum class ReconciliationState { kPending, kRunning, kDone };
+const char* toString(ReconciliationState s);
+
+struct Reconciliation {
+  int64_t id = 0;
+  std::string reason;  // why it was requested; joined requests append ", <reason>"
+  ReconciliationState state = ReconciliationState::kPending;
+  WallTime requestedAt, startedAt, finishedAt;  // epoch until it happened
+  // Where to resume: the @odata.nextLink of the next page of teams; empty = the first page.
+  std::string cursor;
+  int64_t teamsScanned = 0;
+  int64_t installationsFound = 0;
+  int64_t driftCorrected = 0;  // rows added, changed or removed in the inventory
+  int64_t jobsEnqueued = 0;
+};
+
+// What one team's scan changed in the inventory.
+struct InventoryDiff {
+  int64_t added = 0, changed = 0, removed = 0, unchanged = 0;
+};
+
+// The refresh token of `appkeeper login`, sealed by the daemon (the store never sees it in
+// clear text).
+struct DelegatedCredential {
+  std::string sealed;   // opaque bytes (base64 text) written by the caller
+  std::string account;  // who signed in, when known (for status); may be empty
+  WallTime storedAt;    // the last login or rotation
+  // Empty while usable; otherwise why it stopped working (e.g. "invalid_grant: ...": the admin
+  // must run `appkeeper login` again).
+  std::string invalidReason;
 };
 
 enum class OpenMode { kReadWrite, kReadOnly };
@@ -158,6 +197,53 @@ class Store {
   Status removeSubscription(const std::string& id);
   Result<std::vector<SubscriptionRecord>> subscriptions();
 
+  // --- inbox written by the daemon itself (catalog poll, reconciliation follow-ups) -----------
+  // Queues an inbox item due now with its audit record (outcome as given; an empty event
+  // becomes `kind`), one transaction. kInternal when `kind` is empty.
+  Result<int64_t> enqueueInbox(const std::string& kind, const std::string& payload,
+                               const AuditRecord& audit);
+
+  // --- catalog versions seen (catalog poll) ----------------------------------------------------
+  // Records `version` as the newest published version seen for the app. True when it is newer
+  // than what was recorded (or nothing was): the caller plans it. Compares versions
+  // numerically (common/version.h). kInvalidInput (nothing recorded) when `version` is not one.
+  Result<bool> noteCatalogVersion(const std::string& tenantId, const std::string& teamsAppId,
+                                  const std::string& version);
+
+  // --- schedules (catalog poll, periodic reconciliation) ---------------------------------------
+  Result<std::optional<WallTime>> scheduleLastRun(const std::string& name);
+  Status setScheduleLastRun(const std::string& name, WallTime at);
+
+  // --- reconciliation ----------------------------------------------------------------------------
+  // See Reconciliation: returns the id of the pending reconciliation (new or joined) and writes
+  // an audit record (event "reconcile", outcome "requested", detail = reason) when it is new.
+  // Joining appends a reason only once (a reason already listed is not repeated).
+  Result<int64_t> requestReconciliation(const std::string& reason);
+  // The running one, else the oldest pending one.
+  Result<std::optional<Reconciliation>> activeReconciliation();
+  // pending -> running (startedAt = now). kPermanent when it is not pending or another one is
+  // still running.
+  Status startReconciliation(int64_t id);
+  // After a page of teams: the new cursor and the counters to ADD, one transaction.
+  // kPermanent when it is not running.
+  Status recordReconciliationProgress(int64_t id, const std::string& cursor,
+                                      const Reconciliation& delta);
+  // running -> done (finishedAt = now) with its summary audit record (event "reconcile",
+  // outcome "reconciled"), one transaction. Empty event/outcome get those values; an empty
+  // detail gets the counters. kPermanent when it is not running.
+  Status finishReconciliation(int64_t id, const AuditRecord& summary);
+  // The most recently finished one.
+  Result<std::optional<Reconciliation>> lastReconciliation();
+
+  // --- delegated consent -----------------------------------------------------------------------
+  // Replaces the stored credential (clearing invalidReason) - login and every rotation.
+  Status putDelegatedCredential(const DelegatedCredential& credential);
+  Result<std::optional<DelegatedCredential>> delegatedCredential();
+  // Marks the stored credential unusable (keeps it for status) and audits it (event "login",
+  // outcome "login-required", detail = reason). Only a usable credential changes: with none
+  // stored, or one already unusable, nothing is written (concurrent failures audit once).
+  Status invalidateDelegatedCredential(const std::string& reason);
+
   // --- inventory -------------------------------------------------------------------------------
   // Inserts or updates (last seen = now) by (tenantId, teamId, installationId).
   Status upsertInstallations(const std::vector<TeamInstallation>& installations);
@@ -169,6 +255,23 @@ class Store {
   // Whether a full scan (all teams) has filled the inventory for this app yet.
   Result<bool> inventoryScanned(const std::string& tenantId, const std::string& teamsAppId);
   Status markInventoryScanned(const std::string& tenantId, const std::string& teamsAppId);
+  // The inventory row of an installation id (ids are unique per tenant in practice).
+  Result<std::optional<TeamInstallation>> installationById(const std::string& tenantId,
+                                                           const std::string& installationId);
+  // Makes the inventory of one team, for the apps in `teamsAppIds`, equal to `found` (all of
+  // them installations of those apps): upserts (last seen = now), removes the rows of those
+  // apps no longer there (their queued jobs cancelled as in removeInstallation), one
+  // transaction. Returns what changed. kInvalidInput (nothing written) when `found` holds an
+  // installation of another tenant, team or app.
+  Result<InventoryDiff> replaceTeamInstallations(const std::string& tenantId,
+                                                 const std::string& teamId,
+                                                 const std::vector<std::string>& teamsAppIds,
+                                                 const std::vector<TeamInstallation>& found);
+  // Removes the rows of `teamsAppIds` last seen before `cutoff` (teams that disappeared during a
+  // reconciliation), cancelling their queued jobs. Returns how many went.
+  Result<int64_t> removeInstallationsNotSeenSince(const std::string& tenantId,
+                                                  const std::vector<std::string>& teamsAppIds,
+                                                  WallTime cutoff);
 
   // --- jobs ------------------------------------------------------------------------------------
   // One transaction for the whole batch; duplicates of the unique key are ignored.
@@ -192,6 +295,13 @@ class Store {
   Status releaseJob(int64_t jobId, const std::string& owner);
   // Blocked jobs of an app back to queued (after an admin fixed the cause).
   Result<size_t> unblockJobs(const std::string& teamsAppId);
+  // Every blocked job back to queued, due now (after `appkeeper login`), each with an audit
+  // record (outcome "released", detail = `why`), one transaction.
+  Result<size_t> unblockAllJobs(const std::string& why);
+  // The newest job for an installation (any state), to confirm an upgrade Graph reported.
+  Result<std::optional<Job>> latestJobForInstallation(const std::string& tenantId,
+                                                      const std::string& teamId,
+                                                      const std::string& installationId);
   Result<std::optional<Job>> job(int64_t id);
   // Ordered by id (oldest first); limit 0 = all, otherwise the first `limit`.
   Result<std::vector<Job>> listJobs(std::optional<JobState> state, size_t limit);

@@ -49,7 +49,8 @@ struct Store::Impl {
   // Hot paths: prepared on first use (a read-only Store never prepares the writes).
   struct Statements {
     std::unique_ptr<SQLite::Statement> insertJob, claimJob, finishJob, retryJob, insertAudit,
-        insertCatalogEvent, insertNotification, claimInbox;
+        insertCatalogEvent, insertNotification, claimInbox, upsertInstallation, deleteInstallation,
+        cancelInstallationJobs;
   } cached;
 
   SQLite::Statement& prepared(std::unique_ptr<SQLite::Statement>& slot, const char* sql) {
@@ -66,6 +67,12 @@ struct Store::Impl {
   void insertAudit(const AuditRecord& record);
   // Returns how many were new; `inboxId` fills specs that name none.
   size_t insertJobs(const std::vector<JobSpec>& jobs, std::optional<int64_t> inboxId);
+  // Inserts or updates one inventory row with last_seen = `nowMillis`.
+  void upsertInstallation(const TeamInstallation& installation, int64_t nowMillis);
+  // Deletes one inventory row and cancels (skipped + audit record) the queued jobs of that
+  // installation: the one removal every inventory operation shares. Returns whether a row went.
+  bool removeInstallation(const std::string& tenantId, const std::string& teamId,
+                          const std::string& installationId);
 };
 
 }  // namespace appkeeper::store

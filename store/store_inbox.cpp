@@ -1,5 +1,6 @@
-// The inbox: inbound deliveries persisted before the 202, then leased by the planner, which
-// turns each into jobs. Inbox leases carry no owner: there is one planner.
+// The inbox: inbound deliveries persisted before the 202 (and items the daemon queues itself),
+// then leased by the planner, which turns each into jobs. Inbox leases carry no owner: there is
+// one planner.
 #include <SQLiteCpp/Transaction.h>
 
 #include "store/sqlite_error.h"
@@ -63,6 +64,33 @@ Result<std::optional<int64_t>> Store::acceptNotification(const std::string& payl
       id = impl_->db->getLastInsertRowid();
     }
     for (const AuditRecord& audit : audits) impl_->insertAudit(audit);
+    tx.commit();
+    return id;
+  });
+}
+
+Result<int64_t> Store::enqueueInbox(const std::string& kind, const std::string& payload,
+                                    const AuditRecord& audit) {
+  return guarded("queueing an inbox item", [&]() -> Result<int64_t> {
+    if (auto refused = impl_->refuseIfReadOnly("queueing an inbox item")) return *refused;
+    if (kind.empty()) {
+      return Error::internal(
+          "queueing an inbox item: the kind is empty; name what the planner "
+          "should do with it (e.g. \"catalog-event\")");
+    }
+    SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
+    // No webhook_id: the daemon's own items are not deliveries that a sender may retry.
+    SQLite::Statement insert(*impl_->db,
+                             "INSERT INTO inbox (kind, payload, received_at, run_at, due_at) "
+                             "VALUES (?1, ?2, ?3, ?3, ?3)");
+    insert.bind(1, kind);
+    insert.bind(2, payload);
+    insert.bind(3, impl_->nowMs());
+    insert.exec();
+    const int64_t id = impl_->db->getLastInsertRowid();
+    AuditRecord record = audit;
+    if (record.event.empty()) record.event = kind;
+    impl_->insertAudit(record);
     tx.commit();
     return id;
   });

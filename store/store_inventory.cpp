@@ -1,35 +1,98 @@
-// The installation inventory (what is installed where, as last seen) and its scan markers.
+// The installation inventory (what is installed where, as last seen) and its scan markers. Every
+// removal goes through Impl::removeInstallation, which also cancels the installation's queued
+// jobs, so no path leaves work behind for an installation that is gone.
 #include <SQLiteCpp/Transaction.h>
+
+#include <map>
+#include <set>
+#include <utility>
 
 #include "store/job_sql.h"
 #include "store/sqlite_error.h"
 #include "store/store_impl.h"
 
 namespace appkeeper::store {
+namespace {
+
+constexpr const char* kInstallationColumns =
+    "tenant_id, team_id, installation_id, teams_app_id, definition_id, version";
+
+TeamInstallation readInstallation(const SQLite::Statement& row) {
+  TeamInstallation i;
+  i.tenantId = row.getColumn(0).getString();
+  i.teamId = row.getColumn(1).getString();
+  i.installationId = row.getColumn(2).getString();
+  i.teamsAppId = row.getColumn(3).getString();
+  i.definitionId = row.getColumn(4).getString();
+  i.version = row.getColumn(5).getString();
+  return i;
+}
+
+}  // namespace
+
+void Store::Impl::upsertInstallation(const TeamInstallation& i, int64_t nowMillis) {
+  StatementUse upsert(prepared(
+      cached.upsertInstallation,
+      "INSERT INTO inventory (tenant_id, team_id, installation_id, teams_app_id, definition_id, "
+      "version, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+      "ON CONFLICT (tenant_id, team_id, installation_id) DO UPDATE SET "
+      "teams_app_id = excluded.teams_app_id, definition_id = excluded.definition_id, "
+      "version = excluded.version, last_seen = excluded.last_seen"));
+  upsert->bind(1, i.tenantId);
+  upsert->bind(2, i.teamId);
+  upsert->bind(3, i.installationId);
+  upsert->bind(4, i.teamsAppId);
+  upsert->bind(5, i.definitionId);
+  upsert->bind(6, i.version);
+  upsert->bind(7, nowMillis);
+  upsert->exec();
+}
+
+bool Store::Impl::removeInstallation(const std::string& tenantId, const std::string& teamId,
+                                     const std::string& installationId) {
+  bool removed = false;
+  {
+    StatementUse remove(prepared(cached.deleteInstallation,
+                                 "DELETE FROM inventory WHERE tenant_id = ?1 AND team_id = ?2 AND "
+                                 "installation_id = ?3"));
+    remove->bind(1, tenantId);
+    remove->bind(2, teamId);
+    remove->bind(3, installationId);
+    removed = remove->exec() > 0;
+  }
+
+  // Queued work for an installation that is gone would only fail later: cancel it now.
+  constexpr const char* kReason = "installation removed";
+  static const std::string kCancelSql =
+      "UPDATE jobs SET state = 'skipped', due_at = NULL, updated_at = ?1, last_error = ?2 "
+      "WHERE tenant_id = ?3 AND team_id = ?4 AND installation_id = ?5 AND state = 'queued' "
+      "RETURNING " +
+      jobColumns();
+  std::vector<Job> cancelled;
+  {
+    StatementUse cancel(prepared(cached.cancelInstallationJobs, kCancelSql.c_str()));
+    cancel->bind(1, nowMs());
+    cancel->bind(2, kReason);
+    cancel->bind(3, tenantId);
+    cancel->bind(4, teamId);
+    cancel->bind(5, installationId);
+    while (cancel->executeStep()) cancelled.push_back(readJob(*cancel));
+  }
+  for (const Job& job : cancelled) {
+    AuditRecord audit;
+    audit.outcome = "skipped";
+    audit.detail = kReason;
+    insertAudit(auditForJob(job, audit));
+  }
+  return removed;
+}
 
 Status Store::upsertInstallations(const std::vector<TeamInstallation>& installations) {
   return guarded("updating the inventory", [&]() -> Status {
     if (auto refused = impl_->refuseIfReadOnly("updating the inventory")) return *refused;
     SQLite::Transaction tx(*impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement upsert(
-        *impl_->db,
-        "INSERT INTO inventory (tenant_id, team_id, installation_id, teams_app_id, definition_id, "
-        "version, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-        "ON CONFLICT (tenant_id, team_id, installation_id) DO UPDATE SET "
-        "teams_app_id = excluded.teams_app_id, definition_id = excluded.definition_id, "
-        "version = excluded.version, last_seen = excluded.last_seen");
     const int64_t now = impl_->nowMs();
-    for (const TeamInstallation& i : installations) {
-      upsert.reset();
-      upsert.bind(1, i.tenantId);
-      upsert.bind(2, i.teamId);
-      upsert.bind(3, i.installationId);
-      upsert.bind(4, i.teamsAppId);
-      upsert.bind(5, i.definitionId);
-      upsert.bind(6, i.version);
-      upsert.bind(7, now);
-      upsert.exec();
-    }
+    for (const TeamInstallation& i : installations) impl_->upsertInstallation(i, now);
     tx.commit();
     return Ok{};
   });
@@ -39,64 +102,131 @@ Status Store::removeInstallation(const std::string& tenantId, const std::string&
                                  const std::string& installationId) {
   return guarded("removing an installation", [&]() -> Status {
     if (auto refused = impl_->refuseIfReadOnly("removing an installation")) return *refused;
-    const int64_t now = impl_->nowMs();
     SQLite::Transaction tx(*impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement remove(*impl_->db,
-                             "DELETE FROM inventory WHERE tenant_id = ?1 AND team_id = ?2 AND "
-                             "installation_id = ?3");
-    remove.bind(1, tenantId);
-    remove.bind(2, teamId);
-    remove.bind(3, installationId);
-    remove.exec();
-
-    // Queued work for an installation that is gone would only fail later: cancel it now.
-    constexpr const char* kReason = "installation removed";
-    SQLite::Statement cancel(*impl_->db,
-                             "UPDATE jobs SET state = 'skipped', due_at = NULL, updated_at = ?1, "
-                             "last_error = ?2 WHERE tenant_id = ?3 AND team_id = ?4 AND "
-                             "installation_id = ?5 AND state = 'queued' RETURNING " +
-                                 jobColumns());
-    cancel.bind(1, now);
-    cancel.bind(2, kReason);
-    cancel.bind(3, tenantId);
-    cancel.bind(4, teamId);
-    cancel.bind(5, installationId);
-    std::vector<Job> cancelled;
-    while (cancel.executeStep()) cancelled.push_back(readJob(cancel));
-    cancel.reset();
-
-    for (const Job& job : cancelled) {
-      AuditRecord audit;
-      audit.outcome = "skipped";
-      audit.detail = kReason;
-      impl_->insertAudit(auditForJob(job, audit));
-    }
+    impl_->removeInstallation(tenantId, teamId, installationId);
     tx.commit();
     return Ok{};
+  });
+}
+
+Result<std::optional<TeamInstallation>> Store::installationById(const std::string& tenantId,
+                                                                const std::string& installationId) {
+  return guarded("reading an installation", [&]() -> Result<std::optional<TeamInstallation>> {
+    // Without statistics the planner prefers the primary key (a scan of the whole tenant, in
+    // team_id order); INDEXED BY pins the lookup. The index ends in the primary key columns, so
+    // ORDER BY team_id (a stable answer should two teams ever share an id) needs no sort.
+    SQLite::Statement query(*impl_->db, std::string("SELECT ") + kInstallationColumns +
+                                            " FROM inventory INDEXED BY inventory_installation "
+                                            "WHERE tenant_id = ?1 AND installation_id = ?2 "
+                                            "ORDER BY team_id LIMIT 1");
+    query.bind(1, tenantId);
+    query.bind(2, installationId);
+    if (!query.executeStep()) return std::optional<TeamInstallation>();
+    return std::optional<TeamInstallation>(readInstallation(query));
+  });
+}
+
+Result<InventoryDiff> Store::replaceTeamInstallations(const std::string& tenantId,
+                                                      const std::string& teamId,
+                                                      const std::vector<std::string>& teamsAppIds,
+                                                      const std::vector<TeamInstallation>& found) {
+  return guarded("replacing a team's inventory", [&]() -> Result<InventoryDiff> {
+    if (auto refused = impl_->refuseIfReadOnly("replacing a team's inventory")) return *refused;
+    const std::set<std::string> apps(teamsAppIds.begin(), teamsAppIds.end());
+    for (const TeamInstallation& i : found) {
+      if (i.tenantId != tenantId || i.teamId != teamId || apps.count(i.teamsAppId) == 0) {
+        const std::string where = "team '" + teamId + "' of tenant '" + tenantId + "'";
+        return Error::invalidInput("installation '" + i.installationId + "' (tenant '" +
+                                   i.tenantId + "', team '" + i.teamId + "', app '" + i.teamsAppId +
+                                   "') does not belong to the apps replaced in " + where +
+                                   "; pass only those (nothing was written)");
+      }
+    }
+    const int64_t now = impl_->nowMs();
+    SQLite::Transaction tx(*impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    // The team's rows, all apps: a found installation is classified against whatever row has its
+    // id, even one filed under another app.
+    std::map<std::string, TeamInstallation> known;
+    {
+      SQLite::Statement query(*impl_->db, std::string("SELECT ") + kInstallationColumns +
+                                              " FROM inventory WHERE tenant_id = ?1 AND "
+                                              "team_id = ?2");
+      query.bind(1, tenantId);
+      query.bind(2, teamId);
+      while (query.executeStep()) {
+        TeamInstallation row = readInstallation(query);
+        const std::string id = row.installationId;
+        known.emplace(id, std::move(row));
+      }
+    }
+    InventoryDiff diff;
+    std::set<std::string> seen;
+    for (const TeamInstallation& i : found) {
+      auto it = known.find(i.installationId);
+      if (it == known.end()) {
+        ++diff.added;
+      } else if (it->second.teamsAppId != i.teamsAppId ||
+                 it->second.definitionId != i.definitionId || it->second.version != i.version) {
+        ++diff.changed;
+      } else {
+        ++diff.unchanged;
+      }
+      impl_->upsertInstallation(i, now);
+      known[i.installationId] = i;  // a repeated id compares against its previous copy
+      seen.insert(i.installationId);
+    }
+    for (const auto& [id, row] : known) {
+      if (seen.count(id) > 0 || apps.count(row.teamsAppId) == 0) continue;
+      if (impl_->removeInstallation(tenantId, teamId, id)) ++diff.removed;
+    }
+    tx.commit();
+    return diff;
+  });
+}
+
+Result<int64_t> Store::removeInstallationsNotSeenSince(const std::string& tenantId,
+                                                       const std::vector<std::string>& teamsAppIds,
+                                                       WallTime cutoff) {
+  return guarded("removing installations not seen", [&]() -> Result<int64_t> {
+    if (auto refused = impl_->refuseIfReadOnly("removing installations not seen")) {
+      return *refused;
+    }
+    SQLite::Transaction tx(*impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    std::vector<std::pair<std::string, std::string>> stale;  // (team, installation)
+    {
+      // One indexed range per app (inventory_app) instead of a dynamic IN list.
+      SQLite::Statement query(*impl_->db,
+                              "SELECT team_id, installation_id FROM inventory WHERE "
+                              "tenant_id = ?1 AND teams_app_id = ?2 AND last_seen < ?3");
+      for (const std::string& app : std::set<std::string>(teamsAppIds.begin(), teamsAppIds.end())) {
+        query.reset();
+        query.bind(1, tenantId);
+        query.bind(2, app);
+        query.bind(3, toUnixMillis(cutoff));
+        while (query.executeStep()) {
+          stale.emplace_back(query.getColumn(0).getString(), query.getColumn(1).getString());
+        }
+      }
+    }
+    int64_t removed = 0;
+    for (const auto& [team, installation] : stale) {
+      if (impl_->removeInstallation(tenantId, team, installation)) ++removed;
+    }
+    tx.commit();
+    return removed;
   });
 }
 
 Result<std::vector<TeamInstallation>> Store::installationsOfApp(const std::string& tenantId,
                                                                 const std::string& teamsAppId) {
   return guarded("reading the inventory", [&]() -> Result<std::vector<TeamInstallation>> {
-    SQLite::Statement query(*impl_->db,
-                            "SELECT tenant_id, team_id, installation_id, teams_app_id, "
-                            "definition_id, version FROM inventory "
-                            "WHERE tenant_id = ?1 AND teams_app_id = ?2 "
-                            "ORDER BY team_id, installation_id");
+    SQLite::Statement query(*impl_->db, std::string("SELECT ") + kInstallationColumns +
+                                            " FROM inventory WHERE tenant_id = ?1 AND "
+                                            "teams_app_id = ?2 ORDER BY team_id, installation_id");
     query.bind(1, tenantId);
     query.bind(2, teamsAppId);
     std::vector<TeamInstallation> found;
-    while (query.executeStep()) {
-      TeamInstallation i;
-      i.tenantId = query.getColumn(0).getString();
-      i.teamId = query.getColumn(1).getString();
-      i.installationId = query.getColumn(2).getString();
-      i.teamsAppId = query.getColumn(3).getString();
-      i.definitionId = query.getColumn(4).getString();
-      i.version = query.getColumn(5).getString();
-      found.push_back(std::move(i));
-    }
+    while (query.executeStep()) found.push_back(readInstallation(query));
     return found;
   });
 }

@@ -194,6 +194,47 @@ Result<size_t> Store::unblockJobs(const std::string& teamsAppId) {
   });
 }
 
+Result<size_t> Store::unblockAllJobs(const std::string& why) {
+  return guarded("releasing blocked jobs", [&]() -> Result<size_t> {
+    if (auto refused = impl_->refuseIfReadOnly("releasing blocked jobs")) return *refused;
+    const int64_t now = impl_->nowMs();
+    SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
+    std::vector<Job> released;
+    {
+      SQLite::Statement unblock(*impl_->db,
+                                "UPDATE jobs SET state = 'queued', run_at = ?1, due_at = ?1, "
+                                "updated_at = ?1 WHERE state = 'blocked' RETURNING " +
+                                    jobColumns());
+      unblock.bind(1, now);
+      while (unblock.executeStep()) released.push_back(readJob(unblock));
+    }
+    for (const Job& job : released) {
+      AuditRecord audit;
+      audit.outcome = "released";
+      audit.detail = why;
+      impl_->insertAudit(auditForJob(job, audit));
+    }
+    tx.commit();
+    return released.size();
+  });
+}
+
+Result<std::optional<Job>> Store::latestJobForInstallation(const std::string& tenantId,
+                                                           const std::string& teamId,
+                                                           const std::string& installationId) {
+  return guarded("finding an installation's latest job", [&]() -> Result<std::optional<Job>> {
+    // jobs_installation ends in the rowid, so the newest is its last entry: no sort.
+    SQLite::Statement query(*impl_->db, "SELECT " + jobColumns() +
+                                            " FROM jobs WHERE tenant_id = ?1 AND team_id = ?2 "
+                                            "AND installation_id = ?3 ORDER BY id DESC LIMIT 1");
+    query.bind(1, tenantId);
+    query.bind(2, teamId);
+    query.bind(3, installationId);
+    if (!query.executeStep()) return std::optional<Job>();
+    return std::optional<Job>(readJob(query));
+  });
+}
+
 Result<std::optional<Job>> Store::job(int64_t id) {
   return guarded("reading a job", [&]() -> Result<std::optional<Job>> {
     SQLite::Statement query(*impl_->db, "SELECT " + jobColumns() + " FROM jobs WHERE id = ?1");

@@ -6,12 +6,15 @@
 namespace appkeeper::store {
 namespace {
 
+constexpr const char* kSubscriptionColumns = "id, resource, client_state, expiration, teams_app_id";
+
 SubscriptionRecord readSubscription(const SQLite::Statement& row) {
   SubscriptionRecord s;
   s.id = row.getColumn(0).getString();
   s.resource = row.getColumn(1).getString();
   s.clientState = row.getColumn(2).getString();
   s.expiration = fromUnixMillis(row.getColumn(3).getInt64());
+  s.teamsAppId = row.getColumn(4).getString();
   return s;
 }
 
@@ -21,14 +24,15 @@ Status Store::putSubscription(const SubscriptionRecord& s) {
   return guarded("saving a subscription", [&]() -> Status {
     if (auto refused = impl_->refuseIfReadOnly("saving a subscription")) return *refused;
     SQLite::Statement put(*impl_->db,
-                          "INSERT INTO subscriptions (id, resource, client_state, expiration) "
-                          "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET "
-                          "resource = excluded.resource, client_state = excluded.client_state, "
-                          "expiration = excluded.expiration");
+                          "INSERT INTO subscriptions (id, resource, client_state, expiration, "
+                          "teams_app_id) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE "
+                          "SET resource = excluded.resource, client_state = excluded.client_state, "
+                          "expiration = excluded.expiration, teams_app_id = excluded.teams_app_id");
     put.bind(1, s.id);
     put.bind(2, s.resource);
     put.bind(3, s.clientState);
     put.bind(4, toUnixMillis(s.expiration));
+    put.bind(5, s.teamsAppId);
     put.exec();
     return Ok{};
   });
@@ -36,9 +40,8 @@ Status Store::putSubscription(const SubscriptionRecord& s) {
 
 Result<std::optional<SubscriptionRecord>> Store::subscription(const std::string& id) {
   return guarded("reading a subscription", [&]() -> Result<std::optional<SubscriptionRecord>> {
-    SQLite::Statement query(*impl_->db,
-                            "SELECT id, resource, client_state, expiration FROM subscriptions "
-                            "WHERE id = ?1");
+    SQLite::Statement query(*impl_->db, std::string("SELECT ") + kSubscriptionColumns +
+                                            " FROM subscriptions WHERE id = ?1");
     query.bind(1, id);
     if (!query.executeStep()) return std::optional<SubscriptionRecord>();
     return std::optional<SubscriptionRecord>(readSubscription(query));
@@ -57,9 +60,8 @@ Status Store::removeSubscription(const std::string& id) {
 
 Result<std::vector<SubscriptionRecord>> Store::subscriptions() {
   return guarded("listing subscriptions", [&]() -> Result<std::vector<SubscriptionRecord>> {
-    SQLite::Statement query(*impl_->db,
-                            "SELECT id, resource, client_state, expiration FROM subscriptions "
-                            "ORDER BY id");
+    SQLite::Statement query(*impl_->db, std::string("SELECT ") + kSubscriptionColumns +
+                                            " FROM subscriptions ORDER BY id");
     std::vector<SubscriptionRecord> all;
     while (query.executeStep()) all.push_back(readSubscription(query));
     return all;

@@ -144,4 +144,41 @@ TEST_CASE("a failing completeInbox changes nothing: the item stays leased and no
   CHECK(again->id == item->id);
 }
 
+TEST_CASE(
+    "an item the daemon queues itself is claimable at once and is audited with its kind as the "
+    "event",
+    "[store]") {
+  FakeClock clock;
+  auto store = openOk(":memory:", clock);
+  const int64_t id = must(store->enqueueInbox(
+      "catalog-poll", R"({"app":"app-1","version":"1.10.0"})", eventAudit("", "planned")));
+  const int64_t second = must(store->enqueueInbox("catalog-poll", "{}", eventAudit("poll")));
+  CHECK(second > id);
+
+  const auto item = must(store->claimInbox(30s));
+  REQUIRE(item);
+  CHECK(item->id == id);
+  CHECK(item->kind == "catalog-poll");
+  CHECK(item->payload == R"({"app":"app-1","version":"1.10.0"})");
+  CHECK(item->receivedAt == clock.now());
+  CHECK(item->attempts == 1);
+
+  const auto records = must(store->queryAudit({}));
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].event == "catalog-poll");  // empty event: the kind
+  CHECK(records[0].outcome == "planned");
+  CHECK(records[0].teamsAppId == "app-1");
+  CHECK(records[1].event == "poll");
+}
+
+TEST_CASE("an inbox item without a kind is refused and nothing is written", "[store]") {
+  FakeClock clock;
+  auto store = openOk(":memory:", clock);
+  const auto refused = store->enqueueInbox("", "{}", eventAudit("x", "planned"));
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().kind == ErrorKind::kInternal);
+  CHECK_FALSE(must(store->claimInbox(30s)).has_value());
+  CHECK(must(store->queryAudit({})).empty());
+}
+
 }  // namespace appkeeper::store::testing

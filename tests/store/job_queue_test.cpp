@@ -1,4 +1,5 @@
-// The job state machine: claim order, leases, retries, terminal and blocked states, duplicates.
+// The job state machine: claim order, leases, retries, terminal and blocked states (released one
+// app at a time or all at once after a login), duplicates, an installation's latest job.
 #include <catch2/catch.hpp>
 
 #include "store_test_support.h"
@@ -269,6 +270,67 @@ TEST_CASE("a job's state change commits with an audit record filled from the job
   CHECK(r.httpStatus == 204);
   CHECK(r.requestId == "req-1");
   CHECK(r.time == q.clock.now());
+}
+
+TEST_CASE(
+    "unblockAllJobs queues every blocked job due now, each with a released audit record naming "
+    "the job",
+    "[store]") {
+  Queue q;
+  must(q.store->enqueue({spec("a", "2.0.0", "rsc-1"), spec("b", "2.0.0", "rsc-2"), spec("c")}));
+  for (int i = 0; i < 2; ++i) {
+    const Job job = q.claim("w");
+    must(q.store->finishJob(job.id, "w", JobState::kBlocked,
+                            audit("needs-delegated-consent", "run appkeeper login")));
+  }
+  q.clock.advance(1h);
+  const WallTime releasedAt = q.clock.now();
+
+  CHECK(must(q.store->unblockAllJobs("signed in as admin@contoso")) == 2);
+
+  for (const Job& job : must(q.store->listJobs(JobState::kQueued, 0))) {
+    // The released ones are due now; the never-blocked one keeps its place.
+    CHECK(job.runAt == (job.spec.teamId == "c" ? releasedAt - 1h : releasedAt));
+  }
+  const auto counts = must(q.store->jobCounts());
+  CHECK(counts.at(JobState::kBlocked) == 0);
+  CHECK(counts.at(JobState::kQueued) == 3);
+  AuditFilter released;
+  released.outcome = "released";
+  const auto records = must(q.store->queryAudit(released));
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].event == "upgrade");
+  CHECK(records[0].detail == "signed in as admin@contoso");
+  CHECK(records[0].teamId == "a");
+  CHECK(records[0].teamsAppId == "rsc-1");
+  CHECK(records[0].installationId == "inst-a");
+  CHECK(records[0].fromVersion == "1.0.0");
+  CHECK(records[0].toVersion == "2.0.0");
+  CHECK(records[0].attempt == 1);
+  CHECK(records[0].time == releasedAt);
+  REQUIRE(records[0].jobId.has_value());
+  CHECK(must(q.store->job(*records[0].jobId))->spec.teamId == "a");
+  CHECK(records[1].teamId == "b");
+
+  CHECK(must(q.store->unblockAllJobs("again")) == 0);  // nothing blocked: nothing audited
+  CHECK(must(q.store->queryAudit(released)).size() == 2);
+}
+
+TEST_CASE("latestJobForInstallation returns the newest job of that installation in any state",
+          "[store]") {
+  Queue q;
+  CHECK_FALSE(must(q.store->latestJobForInstallation("tenant-1", "a", "inst-a")).has_value());
+  must(q.store->enqueue({spec("a", "2.0.0"), spec("b", "9.0.0")}));
+  const Job first = q.claim("w");
+  must(q.store->finishJob(first.id, "w", JobState::kSucceeded, audit("upgraded")));
+  must(q.store->enqueue({spec("a", "3.0.0"), spec("b", "9.1.0")}));
+
+  const auto latest = must(q.store->latestJobForInstallation("tenant-1", "a", "inst-a"));
+  REQUIRE(latest);
+  CHECK(latest->spec.targetVersion == "3.0.0");
+  CHECK(latest->state == JobState::kQueued);
+  CHECK_FALSE(must(q.store->latestJobForInstallation("tenant-2", "a", "inst-a")).has_value());
+  CHECK_FALSE(must(q.store->latestJobForInstallation("tenant-1", "b", "inst-a")).has_value());
 }
 
 }  // namespace appkeeper::store::testing

@@ -1,4 +1,5 @@
-// Migrations by user_version, the claim's query plan, integrity.
+// Migrations by user_version (including a populated schema 1 file brought to schema 2), the query
+// plans of the hot lookups, integrity.
 #include "store/schema.h"
 
 #include <SQLiteCpp/Database.h>
@@ -17,6 +18,13 @@ int userVersionOf(const std::string& path) {
   return userVersion(raw);
 }
 
+std::string queryPlan(SQLite::Database& db, const std::string& sql) {
+  SQLite::Statement plan(db, "EXPLAIN QUERY PLAN " + sql);
+  std::string details;
+  while (plan.executeStep()) details += plan.getColumn(3).getString() + "\n";
+  return details;
+}
+
 }  // namespace
 
 TEST_CASE("a fresh database reaches the latest schema version and reopening changes nothing",
@@ -24,7 +32,7 @@ TEST_CASE("a fresh database reaches the latest schema version and reopening chan
   TempDir dir;
   FakeClock clock;
   const std::string path = dir.file("fresh.db");
-  REQUIRE(Store::latestSchemaVersion() >= 1);
+  REQUIRE(Store::latestSchemaVersion() == 2);
   {
     auto store = openOk(path, clock);
     CHECK(store->schemaVersion() == Store::latestSchemaVersion());
@@ -117,6 +125,87 @@ TEST_CASE("the integrity check of a healthy database says ok", "[store]") {
   auto store = openOk(dir.file("ok.db"), clock);
   must(store->enqueue({spec("a")}));
   CHECK(must(store->integrityCheck()) == "ok");
+}
+
+TEST_CASE("a populated schema 1 database migrates to schema 2 keeping every row", "[store]") {
+  TempDir dir;
+  FakeClock clock;
+  const std::string path = dir.file("v1.db");
+  {
+    // Exactly what a schema 1 binary wrote: step 1 only, then rows in its tables.
+    SQLite::Database raw(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    REQUIRE(must(migrate(raw, migrations().first(1))) == 1);
+    raw.exec(
+        "INSERT INTO subscriptions (id, resource, client_state, expiration) "
+        "VALUES ('sub-1', '/appCatalogs/teamsApps/app-1/installations', 'secret-state', 42);"
+        "INSERT INTO inventory VALUES ('tenant-1', 'team-a', 'inst-a', 'app-1', 'def-1', "
+        "'1.0.0', 7);"
+        "INSERT INTO jobs (tenant_id, team_id, installation_id, teams_app_id, from_version, "
+        "target_version, state, run_at, created_at, updated_at, last_error) VALUES ('tenant-1', "
+        "'team-a', 'inst-a', 'app-1', '1.0.0', '2.0.0', 'blocked', 1, 1, 1, 'needs consent');"
+        "INSERT INTO audit (recorded_at, event, tenant_id, team_id, installation_id, teams_app_id, "
+        "from_version, to_version, outcome, http_status, request_id, attempt, detail, job_id) "
+        "VALUES (5, 'upgrade', 'tenant-1', 'team-a', 'inst-a', 'app-1', '1.0.0', '2.0.0', "
+        "'needs-delegated-consent', 403, 'req-1', 1, 'needs consent', 1);");
+  }
+  REQUIRE(userVersionOf(path) == 1);
+
+  auto store = openOk(path, clock);
+  CHECK(store->schemaVersion() == 2);
+  CHECK(userVersionOf(path) == 2);
+
+  const auto sub = must(store->subscription("sub-1"));
+  REQUIRE(sub);
+  CHECK(sub->clientState == "secret-state");
+  CHECK(sub->expiration == fromUnixMillis(42));
+  CHECK(sub->teamsAppId.empty());  // the new column's default for old rows
+
+  const auto row = must(store->installationById("tenant-1", "inst-a"));
+  REQUIRE(row);
+  CHECK(row->version == "1.0.0");
+  const auto job = must(store->latestJobForInstallation("tenant-1", "team-a", "inst-a"));
+  REQUIRE(job);
+  CHECK(job->state == JobState::kBlocked);
+  CHECK(job->lastError == "needs consent");
+  const auto records = must(store->queryAudit({}));
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].outcome == "needs-delegated-consent");
+
+  // The old rows work with the new operations, and the new tables are there.
+  CHECK(must(store->unblockAllJobs("signed in")) == 1);
+  must(store->requestReconciliation("first start"));
+  CHECK(must(store->noteCatalogVersion("tenant-1", "app-1", "2.0.0")));
+  must(store->setScheduleLastRun("catalog-poll", clock.now()));
+  must(store->putDelegatedCredential({"c2VhbGVk", "", clock.now(), ""}));
+  CHECK(must(store->integrityCheck()) == "ok");
+}
+
+TEST_CASE(
+    "an installation's newest job and an installation by id are found through their indexes "
+    "without sorting (the lookups of installation notifications)",
+    "[store]") {
+  TempDir dir;
+  FakeClock clock;
+  const std::string path = dir.file("lookup-plans.db");
+  openOk(path, clock);
+  SQLite::Database raw(path, SQLite::OPEN_READONLY);
+
+  const std::string latestJob = queryPlan(
+      raw,
+      "SELECT " + jobColumns() +
+          " FROM jobs WHERE tenant_id = 't' AND team_id = 'a' AND installation_id = 'i' "
+          "ORDER BY id DESC LIMIT 1");
+  INFO(latestJob);
+  CHECK_THAT(latestJob, Catch::Contains("jobs_installation"));
+  CHECK_THAT(latestJob, !Catch::Contains("TEMP B-TREE"));
+
+  const std::string byId =
+      queryPlan(raw,
+                "SELECT version FROM inventory INDEXED BY inventory_installation "
+                "WHERE tenant_id = 't' AND installation_id = 'i' ORDER BY team_id LIMIT 1");
+  INFO(byId);
+  CHECK_THAT(byId, Catch::Contains("inventory_installation"));
+  CHECK_THAT(byId, !Catch::Contains("TEMP B-TREE"));
 }
 
 }  // namespace appkeeper::store::testing
