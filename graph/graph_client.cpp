@@ -1,5 +1,6 @@
 #include "graph/graph_client.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "graph/graph_error.h"
@@ -19,7 +20,8 @@ struct GraphClient::Call {
   std::string teamId;               // the per-team rate budget; empty for tenant-level calls
   std::optional<std::string> body;  // JSON; POST without body when empty
   bool expectJson = true;
-  TokenSource* tokens = nullptr;  // overrides the app-only source
+  TokenSource* tokens = nullptr;        // overrides the app-only source
+  std::optional<milliseconds> timeout;  // overrides options_.requestTimeout (at least that long)
 };
 
 struct GraphClient::Reply {
@@ -43,6 +45,25 @@ std::string describe(const std::string& method, const std::string& url) {
 
 const char* kDefinitionsExpand =
     "appDefinitions($select=id,teamsAppId,version,publishingState,authorization)";
+
+// Graph validates notificationUrl and then lifecycleNotificationUrl before it answers a create,
+// giving each endpoint up to 10 s (shared/graph-api.md 3.5): wait for both and some slack.
+constexpr milliseconds kSubscriptionHandshakeTimeout{25'000};
+
+// The ids of one GET /teams page.
+Result<std::vector<std::string>> teamIdsFromPage(const JsonPage& page) {
+  std::vector<std::string> ids;
+  ids.reserve(page.items.size());
+  for (const auto& item : page.items) {
+    auto id = item.is_object() ? item.find("id") : item.end();
+    if (!item.is_object() || id == item.end() || !id->is_string() ||
+        id->get_ref<const std::string&>().empty()) {
+      return Error::permanent("Graph answered a team without a string id (GET /teams)");
+    }
+    ids.push_back(id->get<std::string>());
+  }
+  return ids;
+}
 
 }  // namespace
 
@@ -79,6 +100,7 @@ Result<GraphClient::Reply> GraphClient::attempt(const Call& call, int attemptNo)
     request.method = call.method;
     request.url = call.url;
     request.timeout = options_.requestTimeout;
+    if (call.timeout && *call.timeout > request.timeout) request.timeout = *call.timeout;
     request.headers = {{"Authorization", "Bearer " + *token},
                        {"client-request-id", newGuid(ids_)},
                        {"Accept", "application/json"},
@@ -236,18 +258,43 @@ Status GraphClient::forEachTeamPage(
   return forEachPage(call, [&](Reply& reply) -> Result<bool> {
     auto page = pageFromJson(std::move(reply.body), describe(call.method, call.url));
     if (!page) return page.error();
-    std::vector<std::string> ids;
-    ids.reserve(page->items.size());
-    for (const auto& item : page->items) {
-      auto id = item.is_object() ? item.find("id") : item.end();
-      if (!item.is_object() || id == item.end() || !id->is_string() ||
-          id->get_ref<const std::string&>().empty()) {
-        return Error::permanent("Graph answered a team without a string id (GET /teams)");
-      }
-      ids.push_back(id->get<std::string>());
-    }
-    return onPage(ids);
+    auto ids = teamIdsFromPage(*page);
+    if (!ids) return ids.error();
+    return onPage(*ids);
   });
+}
+
+Result<TeamPage> GraphClient::teamsPage(const std::string& cursor) {
+  Call call;
+  call.url = options_.baseUrl + "/teams?$select=id";
+  if (!cursor.empty()) {
+    // The cursor may have been persisted by an older run: the same-origin rule still holds.
+    auto parsed = parseUrl(cursor);
+    if (!parsed || parsed->origin() != baseOrigin_) {
+      return Error::permanent("the saved GET /teams cursor is not a link on " + baseOrigin_ +
+                              "; refusing to send the token there: start the scan over");
+    }
+    call.url = cursor;  // verbatim: the link carries the server's own paging state
+  }
+  auto reply = execute(call);
+  if (!reply) {
+    Error e = reply.error();
+    if (!cursor.empty() && e.httpStatus == 400) {
+      // A stale skip token will not start working again: the caller starts over.
+      e.kind = ErrorKind::kPermanent;
+      e.message += "; the saved paging cursor is no longer accepted: start the scan over";
+    }
+    return e;
+  }
+  auto page = pageFromJson(std::move(reply->body), describe(call.method, call.url));
+  if (!page) return page.error();
+  auto ids = teamIdsFromPage(*page);
+  if (!ids) return ids.error();
+  if (!page->nextLink.empty() && page->nextLink == call.url) {
+    return Error::permanent("Graph returned an @odata.nextLink to the same page (" +
+                            describe(call.method, call.url) + ")");
+  }
+  return TeamPage{std::move(*ids), std::move(page->nextLink)};
 }
 
 Result<std::vector<TeamInstallation>> GraphClient::listTeamInstallations(
@@ -257,6 +304,27 @@ Result<std::vector<TeamInstallation>> GraphClient::listTeamInstallations(
   call.url = options_.baseUrl + "/teams/" + encodePathSegment(teamId) +
              "/installedApps?$expand=" + encodeQueryValue("teamsApp,teamsAppDefinition") +
              "&$filter=" + encodeQueryValue("teamsApp/id eq " + odataString(teamsAppId));
+  std::vector<TeamInstallation> installations;
+  auto status = forEachPage(call, [&](Reply& reply) -> Result<bool> {
+    auto page = pageFromJson(std::move(reply.body), describe(call.method, call.url));
+    if (!page) return page.error();
+    for (const auto& item : page->items) {
+      auto installation = installationFromJson(item, options_.tenantId, teamId);
+      if (!installation) return installation.error();
+      installations.push_back(std::move(*installation));
+    }
+    return true;
+  });
+  if (!status) return status.error();
+  return installations;
+}
+
+Result<std::vector<TeamInstallation>> GraphClient::listTeamInstallations(
+    const std::string& teamId) {
+  Call call;
+  call.teamId = teamId;
+  call.url = options_.baseUrl + "/teams/" + encodePathSegment(teamId) +
+             "/installedApps?$expand=" + encodeQueryValue("teamsApp,teamsAppDefinition");
   std::vector<TeamInstallation> installations;
   auto status = forEachPage(call, [&](Reply& reply) -> Result<bool> {
     auto page = pageFromJson(std::move(reply.body), describe(call.method, call.url));
@@ -300,6 +368,73 @@ Result<UpgradeResult> GraphClient::upgrade(const std::string& teamId,
   auto reply = execute(call);
   if (!reply) return reply.error();
   return UpgradeResult{reply->status, reply->requestId};
+}
+
+Result<GraphSubscription> GraphClient::createSubscription(const SubscriptionSpec& spec) {
+  Call call;
+  call.method = "POST";
+  call.url = options_.baseUrl + "/subscriptions";
+  call.body = subscriptionBody(spec);
+  call.timeout = kSubscriptionHandshakeTimeout;
+  auto reply = execute(call);
+  // Graph may quote the request back (e.g. a clientState over its length limit).
+  auto hideClientState = [&](Error e) {
+    e.message = redact(std::move(e.message), spec.clientState);
+    return e;
+  };
+  if (!reply) return hideClientState(reply.error());
+  auto subscription = subscriptionFromJson(reply->body);
+  if (!subscription) return hideClientState(subscription.error());
+  return subscription;
+}
+
+Result<std::vector<GraphSubscription>> GraphClient::listSubscriptions() {
+  Call call;
+  call.url = options_.baseUrl + "/subscriptions";
+  std::vector<GraphSubscription> subscriptions;
+  auto status = forEachPage(call, [&](Reply& reply) -> Result<bool> {
+    auto page = pageFromJson(std::move(reply.body), describe(call.method, call.url));
+    if (!page) return page.error();
+    for (const auto& item : page->items) {
+      auto subscription = subscriptionFromJson(item);
+      if (!subscription) return subscription.error();
+      subscriptions.push_back(std::move(*subscription));
+    }
+    return true;
+  });
+  if (!status) return status.error();
+  return subscriptions;
+}
+
+Result<GraphSubscription> GraphClient::renewSubscription(const std::string& id,
+                                                         WallTime expiration) {
+  Call call;
+  call.method = "PATCH";
+  call.url = options_.baseUrl + "/subscriptions/" + encodePathSegment(id);
+  call.body = subscriptionRenewalBody(expiration);
+  auto reply = execute(call);
+  if (!reply) return reply.error();
+  return subscriptionFromJson(reply->body);
+}
+
+Status GraphClient::deleteSubscription(const std::string& id) {
+  Call call;
+  call.method = "DELETE";
+  call.url = options_.baseUrl + "/subscriptions/" + encodePathSegment(id);
+  call.expectJson = false;
+  auto reply = execute(call);
+  if (!reply) return reply.error();
+  return Ok{};
+}
+
+Status GraphClient::reauthorizeSubscription(const std::string& id) {
+  Call call;
+  call.method = "POST";
+  call.url = options_.baseUrl + "/subscriptions/" + encodePathSegment(id) + "/reauthorize";
+  call.expectJson = false;
+  auto reply = execute(call);
+  if (!reply) return reply.error();
+  return Ok{};
 }
 
 }  // namespace appkeeper::graph

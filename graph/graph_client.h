@@ -53,6 +53,32 @@ struct GraphClientOptions {
   std::string userAgent = "appkeeper/0.1";
 };
 
+// A Graph change-notification subscription (shared/graph-api.md 3.4). Times are UTC.
+struct SubscriptionSpec {
+  std::string resource;  // e.g. "/appCatalogs/teamsApps/{id}/installations"
+  std::string changeType = "created,updated,deleted";
+  std::string notificationUrl;
+  std::string lifecycleNotificationUrl;
+  std::string clientState;  // a secret: never logged, never in an error message
+  WallTime expiration;
+};
+
+struct GraphSubscription {
+  std::string id;
+  std::string resource;
+  std::string changeType;
+  std::string notificationUrl;
+  std::string lifecycleNotificationUrl;
+  std::string applicationId;
+  WallTime expiration;
+};
+
+// One page of GET /teams, for a scan that must survive restarts: `nextLink` is the cursor.
+struct TeamPage {
+  std::vector<std::string> teamIds;
+  std::string nextLink;  // empty on the last page
+};
+
 struct UpgradeResult {
   int httpStatus = 0;  // 204 on success
   std::string requestId;
@@ -79,6 +105,23 @@ class GraphClient {
   // GET /teams/{id}/installedApps/{iid}?$expand=teamsApp,teamsAppDefinition
   Result<TeamInstallation> getInstallation(const std::string& teamId,
                                            const std::string& installationId);
+  // GET /teams/{id}/installedApps?$expand=teamsApp,teamsAppDefinition, every page: all apps
+  // installed in the team (the reconciliation filters them by the watched set).
+  Result<std::vector<TeamInstallation>> listTeamInstallations(const std::string& teamId);
+  // One page of GET /teams ($select=id): `cursor` empty = the first page, else a nextLink
+  // returned earlier (followed verbatim, same-origin rule as everywhere). A cursor Graph no
+  // longer accepts (400) comes back kPermanent: the caller starts over.
+  Result<TeamPage> teamsPage(const std::string& cursor);
+
+  // Subscriptions (count against the GET budget; Graph does not throttle them like the Teams
+  // APIs, but they are rare). Create blocks while Graph runs the validation handshake.
+  Result<GraphSubscription> createSubscription(const SubscriptionSpec& spec);
+  Result<std::vector<GraphSubscription>> listSubscriptions();  // every page
+  // PATCH {"expirationDateTime": ...}; renewing also reauthorizes.
+  Result<GraphSubscription> renewSubscription(const std::string& id, WallTime expiration);
+  Status deleteSubscription(const std::string& id);  // 404 -> kPermanent, httpStatus 404
+  Status reauthorizeSubscription(const std::string& id);
+
   // POST /teams/{id}/installedApps/{iid}/upgrade; body {"consentedPermissionSet":...} when
   // `consent` is set, no body otherwise. `tokens` overrides the app-only source (delegated).
   Result<UpgradeResult> upgrade(const std::string& teamId, const std::string& installationId,

@@ -3,6 +3,8 @@
 #include <optional>
 
 #include "graph/ascii.h"
+#include "graph/graph_client.h"
+#include "graph/graph_datetime.h"
 
 namespace appkeeper::graph {
 namespace {
@@ -187,6 +189,53 @@ std::string consentBody(const std::vector<RscPermission>& consent) {
   json body = {{"consentedPermissionSet", {{"resourceSpecificPermissions", std::move(perms)}}}};
   // Replace, not throw, on invalid UTF-8 in a permission name.
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<GraphSubscription> subscriptionFromJson(const nlohmann::json& subscription) {
+  try {
+    const std::string path = "subscription";
+    if (!subscription.is_object()) return shapeError(path, "an object");
+    GraphSubscription out;
+    if (auto e = readString(subscription, "id", path, true, out.id)) return *e;
+    if (auto e = readString(subscription, "resource", path, false, out.resource)) return *e;
+    if (auto e = readString(subscription, "changeType", path, false, out.changeType)) return *e;
+    if (auto e = readString(subscription, "notificationUrl", path, false, out.notificationUrl)) {
+      return *e;
+    }
+    if (auto e = readString(subscription, "lifecycleNotificationUrl", path, false,
+                            out.lifecycleNotificationUrl)) {
+      return *e;
+    }
+    if (auto e = readString(subscription, "applicationId", path, false, out.applicationId)) {
+      return *e;
+    }
+    std::string expiration;
+    if (auto e = readString(subscription, "expirationDateTime", path, true, expiration)) return *e;
+    auto parsed = parseGraphDateTime(expiration);
+    if (!parsed) {
+      return shapeError(path + "(" + out.id + ").expirationDateTime", "an ISO 8601 date-time");
+    }
+    out.expiration = *parsed;
+    return out;
+  } catch (const json::exception& e) {
+    return Error::permanent(std::string("Graph answered JSON appkeeper cannot read: ") + e.what());
+  }
+}
+
+std::string subscriptionBody(const SubscriptionSpec& spec) {
+  json body = {{"changeType", spec.changeType},
+               {"notificationUrl", spec.notificationUrl},
+               {"resource", spec.resource},
+               {"expirationDateTime", formatGraphDateTime(spec.expiration)}};
+  if (!spec.lifecycleNotificationUrl.empty()) {
+    body["lifecycleNotificationUrl"] = spec.lifecycleNotificationUrl;
+  }
+  if (!spec.clientState.empty()) body["clientState"] = spec.clientState;
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string subscriptionRenewalBody(WallTime expiration) {
+  return json{{"expirationDateTime", formatGraphDateTime(expiration)}}.dump();
 }
 
 }  // namespace appkeeper::graph

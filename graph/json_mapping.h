@@ -5,7 +5,8 @@
 // Mapped fields: teamsApp (id, externalId, displayName, distributionMethod, appDefinitions[] with
 // id, teamsAppId (defaults to the app id), version, publishingState (lower-cased),
 // authorization.requiredPermissionSet.resourceSpecificPermissions[]); teamsAppInstallation (id,
-// teamsApp.id, teamsAppDefinition.id/version/teamsAppId).
+// teamsApp.id, teamsAppDefinition.id/version/teamsAppId); subscription (id, resource,
+// changeType, notificationUrl, lifecycleNotificationUrl, applicationId, expirationDateTime).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -13,10 +14,14 @@
 #include <string_view>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "common/teams_types.h"
 
 namespace appkeeper::graph {
+
+struct SubscriptionSpec;   // graph/graph_client.h
+struct GraphSubscription;  // graph/graph_client.h
 
 // One page of a Graph collection: {"value":[...], "@odata.nextLink":"..."}.
 struct JsonPage {
@@ -41,5 +46,14 @@ Result<TeamInstallation> installationFromJson(const nlohmann::json& installation
 // {"consentedPermissionSet":{"resourceSpecificPermissions":[{"permissionValue":..,
 // "permissionType":..}]}} in the given order.
 std::string consentBody(const std::vector<RscPermission>& consent);
+
+// A subscription answer: id and a readable expirationDateTime required.
+Result<GraphSubscription> subscriptionFromJson(const nlohmann::json& subscription);
+// POST /subscriptions: changeType, notificationUrl, lifecycleNotificationUrl (omitted when
+// empty), resource, expirationDateTime (Graph's format), clientState (omitted when empty).
+// The result holds the clientState: never log it.
+std::string subscriptionBody(const SubscriptionSpec& spec);
+// PATCH /subscriptions/{id}: {"expirationDateTime": ...}.
+std::string subscriptionRenewalBody(WallTime expiration);
 
 }  // namespace appkeeper::graph

@@ -5,11 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "fakes/fake_clock.h"
-#include "fakes/fake_random.h"
-#include "fakes/fake_sleeper.h"
-#include "fakes/fake_transport.h"
-#include "graph/fake_token_source.h"
+#include "graph/graph_client_harness.h"
 
 using namespace appkeeper;
 using namespace appkeeper::graph;
@@ -18,43 +14,9 @@ using std::chrono::milliseconds;
 
 namespace {
 
-const std::string kBase = "https://graph.test/v1.0";
-
-// Everything a GraphClient borrows, faked; rate limits off unless a test sets them.
-struct Harness {
-  FakeClock clock;
-  FakeTransport net;
-  FakeTokenSource tokens;
-  RateLimiter limiter{{0, 0, 0}, clock};
-  FakeSleeper sleeper{&clock};
-  FakeRandom random;
-  GraphClientOptions options{kBase, "tenant-1"};
-  std::unique_ptr<GraphClient> client;
-
-  GraphClient& make() {
-    client = std::make_unique<GraphClient>(options, net, tokens, limiter, clock, sleeper, random);
-    return *client;
-  }
-};
-
-const char* kInstallation = R"({"id":"aW5zdA==","teamsApp":{"id":"app-1"},
-  "teamsAppDefinition":{"id":"ZGVm","teamsAppId":"app-1","version":"1.0.0"}})";
-
-std::string teamsPage(const std::vector<std::string>& ids, const std::string& next) {
-  nlohmann::json page = {{"value", nlohmann::json::array()}};
-  for (const auto& id : ids) page["value"].push_back({{"id", id}, {"displayName", "T " + id}});
-  if (!next.empty()) page["@odata.nextLink"] = next;
-  return page.dump();
-}
-
-std::string graphError(const std::string& code, const std::string& inner,
-                       const std::string& message = "something went wrong") {
-  return nlohmann::json{{"error",
-                         {{"code", code},
-                          {"message", message},
-                          {"innerError", {{"code", inner}, {"request-id", "req-body"}}}}}}
-      .dump();
-}
+const std::string& kBase = kGraphBase;
+using Harness = GraphClientHarness;
+const char* const kInstallation = kInstallationJson;
 
 }  // namespace
 
@@ -95,7 +57,8 @@ TEST_CASE("an installation is fetched with its app and definition expanded", "[g
 
 TEST_CASE("a 401 refreshes the token once and the retry succeeds", "[graph][client]") {
   Harness h;
-  h.net.respondJson(401, graphError("InvalidAuthenticationToken", "", "Access token has expired"));
+  h.net.respondJson(401,
+                    graphErrorJson("InvalidAuthenticationToken", "", "Access token has expired"));
   h.net.respondJson(200, kInstallation);
   auto result = h.make().getInstallation("team-1", "i");
   REQUIRE(result.ok());
@@ -110,8 +73,8 @@ TEST_CASE("a 401 refreshes the token once and the retry succeeds", "[graph][clie
 TEST_CASE("a 401 with the refreshed token is permanent and does not leak the token",
           "[graph][client]") {
   Harness h;
-  h.net.respondJson(401, graphError("InvalidAuthenticationToken", "", "bad token token-1"));
-  h.net.respondJson(401, graphError("InvalidAuthenticationToken", "", "bad token token-2"));
+  h.net.respondJson(401, graphErrorJson("InvalidAuthenticationToken", "", "bad token token-1"));
+  h.net.respondJson(401, graphErrorJson("InvalidAuthenticationToken", "", "bad token token-2"));
   auto result = h.make().getInstallation("team-1", "i");
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().kind == ErrorKind::kPermanent);
@@ -125,7 +88,8 @@ TEST_CASE("a 401 with the refreshed token is permanent and does not leak the tok
 TEST_CASE("tokens never appear in error messages of failing calls", "[graph][client]") {
   Harness h;
   h.options.maxGetAttempts = 1;
-  h.net.respondJson(403, graphError("Forbidden", "AccessDenied", "Bearer token-1 is not allowed"));
+  h.net.respondJson(403,
+                    graphErrorJson("Forbidden", "AccessDenied", "Bearer token-1 is not allowed"));
   h.net.fail(Error::transient("connection reset after sending Authorization: Bearer token-1"));
   h.net.respondJson(500, "token-1");
   auto& client = h.make();
@@ -150,9 +114,9 @@ TEST_CASE("paging follows @odata.nextLink verbatim across three pages", "[graph]
   Harness h;
   const std::string next1 = kBase + "/teams?$select=id&$skiptoken=X%2FyZ%3D%3D&odd='a%20b'";
   const std::string next2 = kBase + "/teams?$skiptoken=RFNwdAIAAQAAAD8%3a&$select=id";
-  h.net.respondJson(200, teamsPage({"t1", "t2"}, next1));
-  h.net.respondJson(200, teamsPage({}, next2));  // an empty page in the middle is legal
-  h.net.respondJson(200, teamsPage({"t3"}, ""));
+  h.net.respondJson(200, teamsPageJson({"t1", "t2"}, next1));
+  h.net.respondJson(200, teamsPageJson({}, next2));  // an empty page in the middle is legal
+  h.net.respondJson(200, teamsPageJson({"t3"}, ""));
   std::vector<std::string> seen;
   int pages = 0;
   auto status = h.make().forEachTeamPage([&](const std::vector<std::string>& ids) {
@@ -172,8 +136,8 @@ TEST_CASE("paging follows @odata.nextLink verbatim across three pages", "[graph]
 
 TEST_CASE("forEachTeamPage stops when the callback returns false", "[graph][client]") {
   Harness h;
-  h.net.respondJson(200, teamsPage({"t1"}, kBase + "/teams?$skiptoken=2"));
-  h.net.respondJson(200, teamsPage({"t2"}, ""));
+  h.net.respondJson(200, teamsPageJson({"t1"}, kBase + "/teams?$skiptoken=2"));
+  h.net.respondJson(200, teamsPageJson({"t2"}, ""));
   int pages = 0;
   auto status = h.make().forEachTeamPage([&](const std::vector<std::string>&) {
     ++pages;
@@ -186,7 +150,7 @@ TEST_CASE("forEachTeamPage stops when the callback returns false", "[graph][clie
 
 TEST_CASE("a nextLink to another host is refused so the token stays home", "[graph][client]") {
   Harness h;
-  h.net.respondJson(200, teamsPage({"t1"}, "https://evil.test/v1.0/teams?$skiptoken=2"));
+  h.net.respondJson(200, teamsPageJson({"t1"}, "https://evil.test/v1.0/teams?$skiptoken=2"));
   auto status = h.make().forEachTeamPage([](const std::vector<std::string>&) { return true; });
   REQUIRE_FALSE(status.ok());
   CHECK(status.error().kind == ErrorKind::kPermanent);
@@ -198,7 +162,7 @@ TEST_CASE("a nextLink that points at the same page ends the loop with an error",
           "[graph][client]") {
   Harness h;
   h.net.setHandler([](const HttpRequest&) -> Result<HttpResponse> {
-    return HttpResponse{200, {}, teamsPage({"t"}, kBase + "/teams?$select=id")};
+    return HttpResponse{200, {}, teamsPageJson({"t"}, kBase + "/teams?$select=id")};
   });
   auto status = h.make().forEachTeamPage([](const std::vector<std::string>&) { return true; });
   REQUIRE_FALSE(status.ok());
@@ -272,9 +236,9 @@ TEST_CASE("transient GET failures are retried with full-jitter exponential backo
   Harness h;
   h.options.maxGetAttempts = 4;
   h.options.backoffBase = milliseconds(500);
-  h.net.respondJson(503, graphError("ServiceUnavailable", ""));
+  h.net.respondJson(503, graphErrorJson("ServiceUnavailable", ""));
   h.net.fail(Error::transient("HTTP request to graph.test:443 timed out after 30000 ms"));
-  h.net.respondJson(400, graphError("BadRequest", ""));  // Decision 10's transient 400
+  h.net.respondJson(400, graphErrorJson("BadRequest", ""));  // Decision 10's transient 400
   h.net.respondJson(200, kInstallation);
   h.random.script = {100, 700, 1500};
   auto result = h.make().getInstallation("team-1", "i");
@@ -302,7 +266,7 @@ TEST_CASE("a GET gives up after maxGetAttempts with the last error", "[graph][cl
 
 TEST_CASE("Retry-After wins over the computed backoff", "[graph][client]") {
   Harness h;
-  h.net.respondJson(503, graphError("ServiceUnavailable", ""), {{"Retry-After", "3"}});
+  h.net.respondJson(503, graphErrorJson("ServiceUnavailable", ""), {{"Retry-After", "3"}});
   h.net.respondJson(200, kInstallation);
   REQUIRE(h.make().getInstallation("team-1", "i").ok());
   CHECK(h.sleeper.waits() == std::vector<milliseconds>{milliseconds(3000)});
@@ -313,7 +277,7 @@ TEST_CASE("a Retry-After beyond the backoff cap is handed back instead of slept"
           "[graph][client]") {
   Harness h;
   h.options.backoffCap = milliseconds(10'000);
-  h.net.respondJson(503, graphError("ServiceUnavailable", ""), {{"Retry-After", "120"}});
+  h.net.respondJson(503, graphErrorJson("ServiceUnavailable", ""), {{"Retry-After", "120"}});
   auto result = h.make().getInstallation("team-1", "i");
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().retryAfter == milliseconds(120'000));
@@ -324,7 +288,7 @@ TEST_CASE("a Retry-After beyond the backoff cap is handed back instead of slept"
 TEST_CASE("a 429 pauses the whole tenant on the limiter for Retry-After", "[graph][client]") {
   Harness h;
   h.options.maxGetAttempts = 1;
-  h.net.respondJson(429, graphError("TooManyRequests", ""), {{"Retry-After", "2"}});
+  h.net.respondJson(429, graphErrorJson("TooManyRequests", ""), {{"Retry-After", "2"}});
   h.net.respond(204, "");
   auto& client = h.make();
   auto throttled = client.getInstallation("team-1", "i");
@@ -339,7 +303,7 @@ TEST_CASE("a 429 pauses the whole tenant on the limiter for Retry-After", "[grap
 
 TEST_CASE("a retried 429 waits through the limiter pause, not twice", "[graph][client]") {
   Harness h;
-  h.net.respondJson(429, graphError("TooManyRequests", ""), {{"Retry-After", "2"}});
+  h.net.respondJson(429, graphErrorJson("TooManyRequests", ""), {{"Retry-After", "2"}});
   h.net.respondJson(200, kInstallation);
   REQUIRE(h.make().getInstallation("team-1", "i").ok());
   CHECK(h.sleeper.waits() == std::vector<milliseconds>{milliseconds(2000)});
@@ -348,7 +312,7 @@ TEST_CASE("a retried 429 waits through the limiter pause, not twice", "[graph][c
 TEST_CASE("a 429 without Retry-After pauses for a backoff delay", "[graph][client]") {
   Harness h;
   h.options.maxGetAttempts = 1;
-  h.net.respondJson(429, graphError("TooManyRequests", ""));
+  h.net.respondJson(429, graphErrorJson("TooManyRequests", ""));
   h.random.script = {321};
   auto result = h.make().getInstallation("team-1", "i");
   REQUIRE_FALSE(result.ok());
@@ -360,8 +324,8 @@ TEST_CASE("permanent Graph errors are not retried", "[graph][client]") {
   for (int status : {400, 403, 404, 409}) {
     Harness h;
     h.net.respondJson(status,
-                      graphError(status == 400 ? "BadRequest" : "Forbidden",
-                                 status == 400 ? "InvalidRequest" : "AccessDenied"),
+                      graphErrorJson(status == 400 ? "BadRequest" : "Forbidden",
+                                     status == 400 ? "InvalidRequest" : "AccessDenied"),
                       {{"request-id", "req-hdr"}});
     auto result = h.make().getInstallation("team-1", "i");
     INFO(status);
@@ -423,7 +387,7 @@ TEST_CASE("an upgrade without consent sends no body", "[graph][client]") {
 
 TEST_CASE("an upgrade is never retried inside the client, even on 503", "[graph][client]") {
   Harness h;
-  h.net.respondJson(503, graphError("ServiceUnavailable", ""), {{"Retry-After", "1"}});
+  h.net.respondJson(503, graphErrorJson("ServiceUnavailable", ""), {{"Retry-After", "1"}});
   auto result = h.make().upgrade("team-1", "i", std::nullopt);
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().kind == ErrorKind::kTransient);
@@ -434,7 +398,7 @@ TEST_CASE("an upgrade is never retried inside the client, even on 503", "[graph]
 
 TEST_CASE("an upgrade refreshes the token once on 401", "[graph][client]") {
   Harness h;
-  h.net.respondJson(401, graphError("InvalidAuthenticationToken", ""));
+  h.net.respondJson(401, graphErrorJson("InvalidAuthenticationToken", ""));
   h.net.respond(204, "");
   REQUIRE(h.make().upgrade("team-1", "i", std::nullopt).ok());
   CHECK(h.net.requestCount() == 2);
@@ -444,8 +408,8 @@ TEST_CASE("an upgrade refreshes the token once on 401", "[graph][client]") {
 TEST_CASE("the consent-mismatch 400 on upgrade is permanent", "[graph][client]") {
   Harness h;
   h.net.respondJson(
-      400, graphError("BadRequest", "InvalidRequest",
-                      "The required permissions have not been consented to by the caller."));
+      400, graphErrorJson("BadRequest", "InvalidRequest",
+                          "The required permissions have not been consented to by the caller."));
   auto result = h.make().upgrade("team-1", "i", std::vector<RscPermission>{});
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().kind == ErrorKind::kPermanent);
