@@ -5,6 +5,7 @@
 #include "emulator/graph_json.h"
 #include "emulator/ids.h"
 #include "emulator/scenario.h"
+#include "emulator/time_format.h"
 #if defined(APPKEEPER_EMULATOR_HAS_SUBSCRIPTIONS)
 #include "emulator/subscriptions.h"
 #endif
@@ -89,7 +90,9 @@ Response ControlApi::handle(const Request& req, const std::vector<std::string>& 
            "GET|POST /_emulator/installations", "DELETE /_emulator/installations/{installationId}",
            "GET|PUT|DELETE /_emulator/faults", "GET|PUT /_emulator/limits",
            "GET|PUT /_emulator/latency", "GET|PUT /_emulator/config",
-           "POST /_emulator/tokens/expire", "GET /_emulator/subscriptions",
+           "POST /_emulator/tokens/expire", "GET /_emulator/devicecodes",
+           "POST /_emulator/devicecodes/{userCode}/approve|decline",
+           "POST /_emulator/refresh-tokens/revoke", "GET /_emulator/subscriptions",
            "POST /_emulator/subscriptions/{id}/lifecycle",
            "POST /_emulator/subscriptions/{id}/expire", "PUT /_emulator/subscriptions/delivery",
            "GET|DELETE /_emulator/stats", "GET /_emulator/state"}}});
@@ -103,6 +106,11 @@ Response ControlApi::handle(const Request& req, const std::vector<std::string>& 
   if (first == "tokens" && s.size() == 2 && s[1] == "expire") {
     if (req.method != "POST") return notAllowed(req, ctx, "POST");
     return Response::json(200, {{"expired", d_.tokens.expireAll()}});
+  }
+  if (first == "devicecodes") return deviceCodes(req, s, ctx);
+  if (first == "refresh-tokens" && s.size() == 2 && s[1] == "revoke") {
+    if (req.method != "POST") return notAllowed(req, ctx, "POST");
+    return Response::json(200, {{"revoked", d_.refreshTokens.revokeAll()}});
   }
   if (first == "subscriptions") return subscriptions(req, s, ctx);
   if (first == "stats" && s.size() == 1) return stats(req, ctx);
@@ -289,12 +297,17 @@ Response ControlApi::settings(const Request& req, const RequestContext& ctx, boo
                 {"tokenLifetimeSeconds", s.tokenLifetime.count()},
                 {"allowAppOnlyRsc", s.allowAppOnlyRsc},
                 {"pageSize", s.pageSize},
+                {"deviceCodeIntervalSeconds", s.deviceCodeInterval.count()},
+                {"deviceCodeLifetimeSeconds", s.deviceCodeLifetime.count()},
                 {"latency", j}};
   };
   if (req.method == "GET") return Response::json(200, show(d_.settings.get()));
   if (req.method != "PUT") return notAllowed(req, ctx, "GET, PUT");
   std::set<std::string> allowed = {"fixedMs", "jitterMs"};
-  if (!latencyOnly) allowed = {"tokenLifetimeSeconds", "allowAppOnlyRsc", "pageSize"};
+  if (!latencyOnly) {
+    allowed = {"tokenLifetimeSeconds", "allowAppOnlyRsc", "pageSize", "deviceCodeIntervalSeconds",
+               "deviceCodeLifetimeSeconds"};
+  }
   auto body = objectBody(req, allowed);
   if (!body) return fromError(ctx, body.error());
   RuntimeSettings s = d_.settings.get();
@@ -324,6 +337,17 @@ Response ControlApi::settings(const Request& req, const RequestContext& ctx, boo
       auto v = nonNegativeInt(*body, "pageSize", 999);
       if (!v || *v == 0) return bad(ctx, "pageSize must be an integer from 1 to 999");
       s.pageSize = static_cast<size_t>(*v);
+    }
+    if (body->contains("deviceCodeIntervalSeconds")) {
+      auto v = nonNegativeInt(*body, "deviceCodeIntervalSeconds", 3600);
+      if (!v) return fromError(ctx, v.error());
+      s.deviceCodeInterval = std::chrono::seconds(*v);
+    }
+    if (body->contains("deviceCodeLifetimeSeconds")) {
+      auto v = nonNegativeInt(*body, "deviceCodeLifetimeSeconds", 86'400);
+      if (!v || *v == 0)
+        return bad(ctx, "deviceCodeLifetimeSeconds must be an integer from 1 to 86400");
+      s.deviceCodeLifetime = std::chrono::seconds(*v);
     }
   }
   d_.settings.set(s);
@@ -386,9 +410,62 @@ Response ControlApi::stats(const Request& req, const RequestContext& ctx) {
   json out = d_.stats.toJson();
   out["maxPerSecond"] = d_.throttle.observations();
   out["tokens"] = d_.tokens.size();
+  out["refreshTokens"] = d_.refreshTokens.validCount();
 #if defined(APPKEEPER_EMULATOR_HAS_SUBSCRIPTIONS)
   if (d_.subscriptions) out["subscriptions"] = d_.subscriptions->stats();
 #endif
+  return Response::json(200, out);
+}
+
+Response ControlApi::deviceCodes(const Request& req, const std::vector<std::string>& s,
+                                 const RequestContext& ctx) {
+  if (s.size() == 1) {
+    if (req.method != "GET") return notAllowed(req, ctx, "GET");
+    // Never the device_code: it is the client's secret, and a test needs only the user code.
+    json value = json::array();
+    for (const auto& c : d_.deviceCodes.list()) {
+      json item = {{"userCode", c.userCode},
+                   {"state", toString(c.state)},
+                   {"expiresAt", odataDateTime(c.expiresAt)},
+                   {"scope", c.scope}};
+      if (!c.user.empty()) item["user"] = c.user;
+      value.push_back(std::move(item));
+    }
+    return Response::json(200, {{"value", value}});
+  }
+  if (s.size() != 3 || (s[2] != "approve" && s[2] != "decline")) {
+    return graphError(ctx, 404, "NotFound", "No control endpoint at " + req.path);
+  }
+  if (req.method != "POST") return notAllowed(req, ctx, "POST");
+  const bool approve = s[2] == "approve";
+  std::string user = "admin@contoso.example";
+  if (approve) {
+    auto body = objectBody(req, {"user"});
+    if (!body) return fromError(ctx, body.error());
+    if (auto u = body->find("user"); u != body->end()) {
+      if (!u->is_string() || u->get_ref<const std::string&>().empty()) {
+        return bad(ctx, "user must be a non-empty string, e.g. \"admin@contoso.example\"");
+      }
+      user = u->get<std::string>();
+    }
+  }
+  const DeviceDecision decision =
+      approve ? d_.deviceCodes.approve(s[1], user) : d_.deviceCodes.decline(s[1]);
+  switch (decision) {
+    case DeviceDecision::kUnknown:
+      return graphError(
+          ctx, 404, "NotFound",
+          "No device code with user code " + s[1] + "; GET /_emulator/devicecodes lists them.");
+    case DeviceDecision::kNotPending:
+      return graphError(ctx, 409, "Conflict",
+                        "The device code " + s[1] +
+                            " is no longer pending (approved, declined, redeemed or expired); "
+                            "start a new sign-in.");
+    case DeviceDecision::kDone:
+      break;
+  }
+  json out = {{"userCode", s[1]}, {"state", approve ? "approved" : "declined"}};
+  if (approve) out["user"] = user;
   return Response::json(200, out);
 }
 

@@ -1,7 +1,8 @@
 // The control API under /_emulator/ (no auth; never under a Graph prefix): lets tests, the demo
 // and benchmarks publish versions, install/remove apps, inject faults, change limits, latency
-// and settings, expire tokens, trigger subscription lifecycle events and read stats. Every
-// answer is JSON; errors use Graph's error shape. Reference: docs/emulator.md "Control API".
+// and settings, expire tokens, approve or decline device codes (the stand-in for a person
+// signing in), revoke refresh tokens, trigger subscription lifecycle events and read stats.
+// Every answer is JSON; errors use Graph's error shape. Reference: docs/emulator.md.
 //
 // Borrows everything in ControlDeps for its lifetime. Thread-safe (each dependency is).
 // Installation changes are reported through ControlDeps::notify after the model's lock is
@@ -13,9 +14,11 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "emulator/device_codes.h"
 #include "emulator/faults.h"
 #include "emulator/graph_routes.h"
 #include "emulator/http_types.h"
+#include "emulator/refresh_tokens.h"
 #include "emulator/runtime_settings.h"
 #include "emulator/stats.h"
 #include "emulator/tenant_model.h"
@@ -30,6 +33,8 @@ class SubscriptionService;
 struct ControlDeps {
   TenantModel& model;
   TokenStore& tokens;
+  DeviceCodeStore& deviceCodes;
+  RefreshTokenRegistry& refreshTokens;
   FaultInjector& faults;
   Throttle& throttle;
   Stats& stats;
@@ -56,6 +61,8 @@ class ControlApi {
   Response subscriptions(const Request& req, const std::vector<std::string>& s,
                          const RequestContext& ctx);
   Response stats(const Request& req, const RequestContext& ctx);
+  Response deviceCodes(const Request& req, const std::vector<std::string>& s,
+                       const RequestContext& ctx);
 
   ControlDeps d_;
 };

@@ -4,6 +4,7 @@
 
 #include <exception>
 
+#include "emulator/delegated_grants.h"
 #include "emulator/graph_routes.h"
 #include "emulator/ids.h"
 #include "emulator/route_table.h"
@@ -28,6 +29,8 @@ EmulatorCore::EmulatorCore(EmulatorConfig config, std::unique_ptr<TenantModel> m
       model_(std::move(model)),
       settings_(config_.settings),
       tokens_(clock, ids),
+      deviceCodes_(clock, ids),
+      refreshTokens_(ids),
       throttle_(clock, config_.limits),
       faults_(faultRandom_) {
   faults_.set(config_.faults);
@@ -43,6 +46,8 @@ EmulatorCore::EmulatorCore(EmulatorConfig config, std::unique_ptr<TenantModel> m
 #endif
   ControlDeps deps{*model_,
                    tokens_,
+                   deviceCodes_,
+                   refreshTokens_,
                    faults_,
                    throttle_,
                    stats_,
@@ -107,9 +112,15 @@ Response EmulatorCore::handleGraph(const Request& req, const RouteInfo& route,
     return r;
   }
   if (route.area == Area::kToken) {
-    TokenEndpointSettings ts{model_->tenantId(), config_.clientId, config_.clientSecret,
-                             settings.tokenLifetime};
-    return handleTokenRequest(req, ctx, route.tenantSegment, ts, tokens_, clock_);
+    TokenEndpointSettings ts{model_->tenantId(),          config_.clientId,
+                             config_.clientSecret,        settings.tokenLifetime,
+                             settings.deviceCodeLifetime, settings.deviceCodeInterval};
+    IdentityState state{tokens_, deviceCodes_, refreshTokens_, clock_};
+    IdentityAnswer answer = route.key == "POST devicecode"
+                                ? handleDeviceCodeRequest(req, ctx, route.tenantSegment, ts, state)
+                                : handleTokenRequest(req, ctx, route.tenantSegment, ts, state);
+    if (!answer.grant.empty()) stats_.countGrant(answer.grant, answer.outcome);
+    return std::move(answer.response);
   }
   TokenValidation auth = tokens_.validate(req.header("authorization"));
   if (auth.check != TokenCheck::kOk) return authError(ctx, auth.check);
@@ -127,6 +138,15 @@ Response EmulatorCore::handleGraph(const Request& req, const RouteInfo& route,
   }
 
   if (!route.subPath.empty()) {
+    // The only subscribable resource here, /appCatalogs/teamsApps/{id}/installations, takes
+    // application permissions only (shared/graph-api.md §3.2).
+    if (token.kind == TokenKind::kDelegated && route.key == "POST subscriptions") {
+      return graphError(ctx, 403, "Forbidden",
+                        "Operation: Create; Exception: [Status Code: Forbidden; Reason: Change "
+                        "notifications on app installations support application permissions "
+                        "only; subscribe with an app-only token.]",
+                        "AccessDenied");
+    }
 #if defined(APPKEEPER_EMULATOR_HAS_SUBSCRIPTIONS)
     if (subscriptions_) {
       return subscriptions_->handle(req, route.subPath, ctx, token.tenantId, token.clientId);

@@ -1,15 +1,16 @@
 // EmulatorCore: the whole emulator behind one function, Request -> Response, with no sockets.
 // It classifies the request (route_table.h), then for Graph and token requests: injects a fault
 // if a rule fires, checks the access token (401), applies the throttle (429 + Retry-After),
-// and runs the route (graph_routes.h, token_endpoint.h, or SubscriptionService); /_emulator/
+// and runs the route (graph_routes.h, token_endpoint.h, delegated_grants.h, or
+// SubscriptionService, which takes application tokens only); /_emulator/
 // requests go to the ControlApi. Every answer carries a request-id header (and the client's
 // client-request-id when it sent one); Graph and token answers are counted in Stats.
 // Installation changes are passed to the SubscriptionService after the model's lock is
 // released. emulator_server.cpp adapts it to Poco and applies latency() before handle().
 //
-// Owns the model, token store, throttle, faults, stats and the one SubscriptionService, which
-// it destroys first. Borrows the Clock and the Random for ids (both must outlive it).
-// Thread-safety: handle() and latency() may be called from any number of threads.
+// Owns the model, token store, device codes, refresh tokens, throttle, faults, stats and the one
+// SubscriptionService, which it destroys first. Borrows the Clock and the Random for ids (both must
+// outlive it). Thread-safety: handle() and latency() may be called from any number of threads.
 #pragma once
 
 #include <chrono>
@@ -20,9 +21,11 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "emulator/control_api.h"
+#include "emulator/device_codes.h"
 #include "emulator/faults.h"
 #include "emulator/http_types.h"
 #include "emulator/prng.h"
+#include "emulator/refresh_tokens.h"
 #include "emulator/runtime_settings.h"
 #include "emulator/stats.h"
 #include "emulator/tenant_model.h"
@@ -78,6 +81,8 @@ class EmulatorCore {
   std::unique_ptr<TenantModel> model_;
   SettingsBox settings_;
   TokenStore tokens_;
+  DeviceCodeStore deviceCodes_;
+  RefreshTokenRegistry refreshTokens_;
   Throttle throttle_;
   FaultInjector faults_;
   Stats stats_;

@@ -118,6 +118,8 @@ int main(int argc, char** argv) {
     config.settings.pageSize = o.pageSize;
     config.settings.tokenLifetime = std::chrono::seconds(o.tokenLifetimeSeconds);
     config.settings.allowAppOnlyRsc = o.allowAppOnlyRsc;
+    config.settings.deviceCodeInterval = std::chrono::seconds(o.deviceCodeIntervalSeconds);
+    config.settings.deviceCodeLifetime = std::chrono::seconds(o.deviceCodeLifetimeSeconds);
     config.settings.latency = std::chrono::milliseconds(o.latencyMs);
     config.settings.latencyJitter = std::chrono::milliseconds(o.latencyJitterMs);
     config.limits = {o.getPerSecond, o.postPerSecond, o.perTeamPerSecond, o.throttle};

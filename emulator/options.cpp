@@ -41,6 +41,10 @@ Identity:
   --client-secret S        its secret (default emulator-secret)
   --client-secret-file F   read the secret from a file instead (trailing newline ignored)
   --token-lifetime SECONDS access token lifetime (default 3599)
+  --device-code-interval SECONDS
+                           polling interval of device codes (default 5; 0 = no slow_down)
+  --device-code-lifetime SECONDS
+                           lifetime of device codes (default 900)
 
 Tenant content:
   --teams N                seed N teams (default 50; 0 when --scenario is given)
@@ -106,6 +110,8 @@ Result<Options> parseOptions(const std::vector<std::string>& args) {
       {"client-secret", text(o.clientSecret)},
       {"client-secret-file", text(o.clientSecretFile)},
       {"token-lifetime", integer(o.tokenLifetimeSeconds, 1, 86400)},
+      {"device-code-interval", integer(o.deviceCodeIntervalSeconds, 0, 3600)},
+      {"device-code-lifetime", integer(o.deviceCodeLifetimeSeconds, 1, 86400)},
       {"teams",
        [&](const std::string& n, const std::string& v) {
          o.teamsGiven = true;

@@ -27,6 +27,8 @@ struct Options {
   std::string stateFile;
   size_t pageSize = 20;
   int tokenLifetimeSeconds = 3599;
+  int deviceCodeIntervalSeconds = 5;    // "interval" of device codes (0: poll at will)
+  int deviceCodeLifetimeSeconds = 900;  // "expires_in" of device codes
   int latencyMs = 0;
   int latencyJitterMs = 0;
   int getPerSecond = 30;

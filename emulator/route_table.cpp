@@ -94,14 +94,15 @@ RouteInfo classify(const Request& req) {
     matchGraph(req, r);
     return r;
   }
-  if (s.size() == 4 && s[1] == "oauth2" && s[2] == "v2.0" && s[3] == "token") {
+  if (s.size() == 4 && s[1] == "oauth2" && s[2] == "v2.0" &&
+      (s[3] == "token" || s[3] == "devicecode")) {
     r.area = Area::kToken;
     r.tenantSegment = s[0];
     r.matched = true;
     r.allow = "POST";
     r.methodAllowed = req.method == "POST";
-    r.statsKey = req.method + " /{tenant}/oauth2/v2.0/token";
-    if (r.methodAllowed) r.key = "POST token";
+    r.statsKey = req.method + " /{tenant}/oauth2/v2.0/" + s[3];
+    if (r.methodAllowed) r.key = "POST " + s[3];
   }
   return r;
 }

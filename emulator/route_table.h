@@ -4,7 +4,7 @@
 // throttling budget it draws on and, for team-scoped routes, the team.
 //
 // Route keys: "GET teamsApps", "GET teams", "GET team", "GET installedApps",
-// "GET installedApp", "POST upgrade", "POST token", "GET subscriptions",
+// "GET installedApp", "POST upgrade", "POST token", "POST devicecode", "GET subscriptions",
 // "POST subscriptions", "GET subscription", "PATCH subscription", "DELETE subscription",
 // "POST reauthorize". Pure function; thread-safe.
 #pragma once
@@ -32,7 +32,7 @@ struct RouteInfo {
   std::string statsKey;  // "GET /teams/{id}"; "GET (unmatched)" when unmatched
   Budget budget = Budget::kNone;
   std::string teamId;         // team-scoped routes
-  std::string tenantSegment;  // token route
+  std::string tenantSegment;  // token and devicecode routes
   std::string subPath;        // subscription routes: "/subscriptions/..." as the service wants it
   bool badPath = false;       // a malformed percent-escape
 };

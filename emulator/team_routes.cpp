@@ -1,6 +1,9 @@
 // GET /teams, GET /teams/{id}, GET /teams/{id}/installedApps[/{id}] and
 // POST /teams/{id}/installedApps/{id}/upgrade (shared/graph-api.md §2.2-2.6).
+#include <cctype>
+#include <iterator>
 #include <set>
+#include <string_view>
 
 #include "emulator/graph_json.h"
 #include "emulator/route_support.h"
@@ -240,8 +243,81 @@ Result<std::optional<std::vector<RscPermission>>> upgradeConsent(const std::stri
   return Consent{std::move(*rsc)};
 }
 
+// The upgrade permissions a delegated token may carry (§2.5, least privileged first). The first
+// two cannot consent to RSC; Group/Directory are kept for backward compatibility.
+constexpr const char* kDelegatedUpgradePermissions[] = {
+    "TeamsAppInstallation.ReadWriteSelfForTeam",
+    "TeamsAppInstallation.ReadWriteForTeam",
+    "TeamsAppInstallation.ReadWriteAndConsentSelfForTeam",
+    "TeamsAppInstallation.ReadWriteAndConsentForTeam",
+    "TeamsAppInstallation.ManageSelectedForTeam",
+    "Group.ReadWrite.All",
+    "Directory.ReadWrite.All"};
+constexpr size_t kCannotConsent = 2;  // the first entries above
+
+bool sameNoCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  }
+  return true;
+}
+
+// Permission names in a delegated token's scope ("https://graph.microsoft.com/X ..." -> X).
+std::vector<std::string> delegatedPermissions(const std::string& scope) {
+  constexpr std::string_view kGraph = "https://graph.microsoft.com/";
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < scope.size()) {
+    size_t end = scope.find(' ', i);
+    if (end == std::string::npos) end = scope.size();
+    std::string_view w(scope.data() + i, end - i);
+    if (w.size() > kGraph.size() && sameNoCase(w.substr(0, kGraph.size()), kGraph))
+      w.remove_prefix(kGraph.size());
+    if (!w.empty()) out.emplace_back(w);
+    i = end + 1;
+  }
+  return out;
+}
+
+// For a delegated token: whether it may upgrade at all (403 otherwise) and whether it may
+// consent to RSC. ".default" stands for whatever the admin consented to: everything here.
+Result<bool> delegatedUpgradeRight(const TokenRecord& token) {
+  bool any = false;
+  bool mayConsent = false;
+  const auto held = delegatedPermissions(token.scope);
+  for (const auto& p : held) {
+    if (p == ".default") return true;
+    for (size_t i = 0; i < std::size(kDelegatedUpgradePermissions); ++i) {
+      if (!sameNoCase(p, kDelegatedUpgradePermissions[i])) continue;
+      any = true;
+      if (i >= kCannotConsent) mayConsent = true;
+    }
+  }
+  if (!any) {
+    return graphModelError(403, "Forbidden",
+                           "Missing scope permissions on the request. API requires one of '" +
+                               joined({std::begin(kDelegatedUpgradePermissions),
+                                       std::end(kDelegatedUpgradePermissions)},
+                                      ", ") +
+                               "'. Scopes on the request '" + joined(held, ", ") + "'",
+                           "AccessDenied");
+  }
+  return mayConsent;
+}
+
 GraphResult upgrade(const Request& req, const RouteInfo& route, const RequestContext& ctx,
                     const TokenRecord& token, TenantModel& model, const GraphSettings& settings) {
+  // Delegated tokens are what RSC upgrades need (Decision 3); they must carry an upgrade
+  // permission. The consent body rules below apply to both kinds of token.
+  bool delegatedMayConsent = true;
+  if (token.kind == TokenKind::kDelegated) {
+    auto right = delegatedUpgradeRight(token);
+    if (!right) return fail(ctx, right.error());
+    delegatedMayConsent = *right;
+  }
   auto consent = upgradeConsent(req.body);
   if (!consent) return fail(ctx, consent.error());
   UpgradeRequest u;
@@ -250,6 +326,7 @@ GraphResult upgrade(const Request& req, const RouteInfo& route, const RequestCon
   u.consent = std::move(*consent);
   u.appOnlyToken = token.kind == TokenKind::kApp;
   u.allowAppOnlyRsc = settings.allowAppOnlyRsc;
+  u.delegatedMayConsent = delegatedMayConsent;
   auto outcome = model.upgrade(u);
   if (!outcome) return fail(ctx, outcome.error());
   GraphResult r{Response::empty(204), {}, outcome->changed};

@@ -266,6 +266,14 @@ Result<UpgradeOutcome> TenantModel::upgrade(const UpgradeRequest& request) {
         "in application context. Call this API with a delegated token.",
         "AccessDenied");
   }
+  if (!request.appOnlyToken && !request.delegatedMayConsent && !target->rsc.empty()) {
+    return graphModelError(
+        403, "Forbidden",
+        "TeamsAppInstallation.ReadWriteForTeam and TeamsAppInstallation.ReadWriteSelfForTeam "
+        "cannot upgrade an app that requires resource-specific consent. Sign in with "
+        "TeamsAppInstallation.ReadWriteAndConsentForTeam.",
+        "AccessDenied");
+  }
   const std::string consentMessage =
       "The required permissions have not been consented to by the caller.";
   if (request.consent) {

@@ -87,6 +87,9 @@ struct UpgradeRequest {
       consent;  // nullopt: the body had no consentedPermissionSet
   bool appOnlyToken = true;
   bool allowAppOnlyRsc = false;  // Decision 3 switch
+  // Delegated tokens: false when the caller's only upgrade permissions are
+  // TeamsAppInstallation.ReadWrite(Self)ForTeam, which cannot consent to RSC (§2.5).
+  bool delegatedMayConsent = true;
 };
 
 struct UpgradeOutcome {

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "emulator/delegated_grants.h"
 #include "emulator/ids.h"
 #include "emulator/time_format.h"
 #include "emulator/url_codec.h"
@@ -47,10 +48,17 @@ Response identityError(const RequestContext& ctx, int status, const std::string&
   return r;
 }
 
-Response handleTokenRequest(const Request& req, const RequestContext& ctx,
-                            const std::string& tenantSegment, const TokenEndpointSettings& settings,
-                            TokenStore& tokens, const Clock& clock) {
-  const WallTime now = clock.now();
+Response identitySuccess(nlohmann::json body) {
+  Response r = Response::json(200, body);
+  r.headers.emplace_back("Cache-Control", "no-store, no-cache");
+  r.headers.emplace_back("Pragma", "no-cache");
+  return r;
+}
+
+std::optional<Response> readIdentityForm(const Request& req, const RequestContext& ctx,
+                                         const std::string& tenantSegment,
+                                         const TokenEndpointSettings& settings, WallTime now,
+                                         IdentityForm& form) {
   auto fail = [&](int status, const char* error, int code, const std::string& description) {
     return identityError(ctx, status, error, code, description, now);
   };
@@ -66,26 +74,24 @@ Response handleTokenRequest(const Request& req, const RequestContext& ctx,
                 "The request body must contain the following parameter: 'grant_type'. "
                 "(Send it as application/x-www-form-urlencoded.)");
   }
-  auto form = parseQuery(req.body);
-  if (!form) return fail(400, "invalid_request", 90014, "The request body is not valid form data.");
-  auto field = [&](const char* name) {
-    auto it = form->find(name);
-    return it == form->end() ? std::string() : it->second;
-  };
-  const std::string grantType = field("grant_type");
-  if (grantType.empty()) {
-    return fail(400, "invalid_request", 900144,
-                "The request body must contain the following parameter: 'grant_type'.");
-  }
-  if (grantType != "client_credentials") {
-    return fail(400, "unsupported_grant_type", 70003,
-                "The app requested an unsupported grant type '" + grantType +
-                    "'. The emulator supports client_credentials.");
-  }
+  auto parsed = parseQuery(req.body);
+  if (!parsed)
+    return fail(400, "invalid_request", 90014, "The request body is not valid form data.");
+  form.fields = std::move(*parsed);
+  return std::nullopt;
+}
 
+namespace {
+
+Response clientCredentials(const Request& req, const RequestContext& ctx, const IdentityForm& form,
+                           const TokenEndpointSettings& settings, IdentityState& state,
+                           WallTime now) {
+  auto fail = [&](int status, const char* error, int code, const std::string& description) {
+    return identityError(ctx, status, error, code, description, now);
+  };
   // Client authentication: form fields or HTTP Basic (RFC 6749 §2.3.1), not both.
-  std::string clientId = field("client_id");
-  std::string secret = field("client_secret");
+  std::string clientId = form.field("client_id");
+  std::string secret = form.field("client_secret");
   const std::string authorization = req.header("authorization");
   if (startsWithNoCase(authorization, "basic ")) {
     auto decoded = base64Decode(authorization.substr(6));
@@ -111,7 +117,7 @@ Response handleTokenRequest(const Request& req, const RequestContext& ctx,
     return fail(400, "invalid_request", 900144,
                 "The request body must contain the following parameter: 'client_id'.");
   }
-  if (!field("client_assertion").empty()) {
+  if (!form.field("client_assertion").empty()) {
     return fail(400, "invalid_request", 900023,
                 "Client assertions (certificate credentials) are not supported by the emulator; "
                 "use a client secret.");
@@ -133,7 +139,7 @@ Response handleTokenRequest(const Request& req, const RequestContext& ctx,
                 "the client secret value, not the client secret ID, for a secret added to app '" +
                     settings.clientId + "'.");
   }
-  const std::string scope = field("scope");
+  const std::string scope = form.field("scope");
   if (scope.empty()) {
     return fail(400, "invalid_request", 900144,
                 "The request body must contain the following parameter: 'scope'.");
@@ -151,15 +157,57 @@ Response handleTokenRequest(const Request& req, const RequestContext& ctx,
   record.clientId = clientId;
   record.scope = scope;
   record.expiresAt = now + settings.lifetime;
-  const std::string token = tokens.issue(record);
+  const std::string token = state.tokens.issue(record);
   const auto seconds = settings.lifetime.count();
-  Response r = Response::json(200, {{"token_type", "Bearer"},
-                                    {"expires_in", seconds},
-                                    {"ext_expires_in", seconds},
-                                    {"access_token", token}});
-  r.headers.emplace_back("Cache-Control", "no-store, no-cache");
-  r.headers.emplace_back("Pragma", "no-cache");
-  return r;
+  return identitySuccess({{"token_type", "Bearer"},
+                          {"expires_in", seconds},
+                          {"ext_expires_in", seconds},
+                          {"access_token", token}});
+}
+
+// "issued" for a 200, else the identity platform's `error` member.
+std::string outcomeOf(const Response& r) {
+  if (r.status == 200) return "issued";
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (j.is_object() && j.contains("error") && j["error"].is_string()) return j["error"];
+  return std::to_string(r.status);
+}
+
+}  // namespace
+
+IdentityAnswer handleTokenRequest(const Request& req, const RequestContext& ctx,
+                                  const std::string& tenantSegment,
+                                  const TokenEndpointSettings& settings, IdentityState& state) {
+  const WallTime now = state.clock.now();
+  IdentityForm form;
+  if (auto error = readIdentityForm(req, ctx, tenantSegment, settings, now, form)) {
+    return {std::move(*error), "", ""};
+  }
+  const std::string grantType = form.field("grant_type");
+  IdentityAnswer answer;
+  answer.grant = grantType;
+  if (grantType.empty()) {
+    answer.response =
+        identityError(ctx, 400, "invalid_request", 900144,
+                      "The request body must contain the following parameter: 'grant_type'.", now);
+  } else if (grantType == "client_credentials") {
+    answer.response = clientCredentials(req, ctx, form, settings, state, now);
+  } else if (grantType == kDeviceCodeGrantType) {
+    answer.grant = "device_code";
+    answer.response = deviceCodeGrant(ctx, form, settings, state);
+  } else if (grantType == "refresh_token") {
+    answer.response = refreshTokenGrant(ctx, form, settings, state);
+  } else {
+    answer.grant.clear();  // a client's free text does not become a stats key
+    answer.response =
+        identityError(ctx, 400, "unsupported_grant_type", 70003,
+                      "The app requested an unsupported grant type '" + grantType +
+                          "'. The emulator supports client_credentials, refresh_token and " +
+                          kDeviceCodeGrantType + ".",
+                      now);
+  }
+  answer.outcome = outcomeOf(answer.response);
+  return answer;
 }
 
 }  // namespace appkeeper::emulator

@@ -58,3 +58,15 @@ TEST_CASE("a scenario without --teams seeds no teams; --help is recognised", "[e
   CHECK(parseOptions({"--help"})->help);
   CHECK(usage().find("--allow-app-only-rsc") != std::string::npos);
 }
+
+TEST_CASE("device code timings have defaults and options", "[emulator]") {
+  auto defaults = parseOptions({});
+  REQUIRE(defaults);
+  CHECK(defaults->deviceCodeIntervalSeconds == 5);
+  CHECK(defaults->deviceCodeLifetimeSeconds == 900);
+  auto o = parseOptions({"--device-code-interval", "0", "--device-code-lifetime=120"});
+  REQUIRE(o);
+  CHECK(o->deviceCodeIntervalSeconds == 0);
+  CHECK(o->deviceCodeLifetimeSeconds == 120);
+  CHECK_FALSE(parseOptions({"--device-code-lifetime", "0"}));
+}
