@@ -27,6 +27,12 @@ int runApp(const std::vector<std::string>& args, const Environment& env, std::os
       return runAudit(*cl, env, clock, out, err);
     case Command::kJobs:
       return runJobs(*cl, env, clock, out, err);
+    case Command::kStatus:
+      return runStatus(*cl, env, clock, out, err);
+    case Command::kPlan:
+      return runPlan(*cl, env, clock, out, err);
+    case Command::kLogin:
+      return runLogin(*cl, env, clock, out, err);
   }
   return kExitUsage;
 }

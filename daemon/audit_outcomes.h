@@ -2,7 +2,9 @@
 // contract (README, `appkeeper audit --outcome`): upgraded, skipped, retrying, waiting,
 // needs-delegated-consent, failed; for inbound events (written by handlers/) accepted,
 // duplicate, rejected; and planned, for a publish event or notification the planner turned
-// into jobs. Constants only; thread-safe.
+// into jobs; requested/reconciled (reconciliation), confirmed (Graph reported an upgrade back),
+// released (a blocked job retried after login), subscribed/renewed/removed (subscriptions),
+// signed-in/login-required (delegated login). Constants only; thread-safe.
 #pragma once
 
 #include <string>
@@ -12,6 +14,10 @@ namespace appkeeper::daemon {
 
 inline constexpr const char* kEventUpgrade = "upgrade";
 inline constexpr const char* kEventPlan = "plan";
+inline constexpr const char* kEventReconcile = "reconcile";
+inline constexpr const char* kEventSubscription = "subscription";
+inline constexpr const char* kEventLogin = "login";
+inline constexpr const char* kEventConfirm = "upgrade-confirmed";
 
 inline constexpr const char* kOutcomeUpgraded = "upgraded";
 inline constexpr const char* kOutcomeSkipped = "skipped";
@@ -20,6 +26,15 @@ inline constexpr const char* kOutcomeWaiting = "waiting";
 inline constexpr const char* kOutcomeNeedsDelegatedConsent = "needs-delegated-consent";
 inline constexpr const char* kOutcomeFailed = "failed";
 inline constexpr const char* kOutcomePlanned = "planned";
+inline constexpr const char* kOutcomeRequested = "requested";
+inline constexpr const char* kOutcomeReconciled = "reconciled";
+inline constexpr const char* kOutcomeConfirmed = "confirmed";
+inline constexpr const char* kOutcomeReleased = "released";
+inline constexpr const char* kOutcomeSubscribed = "subscribed";
+inline constexpr const char* kOutcomeRenewed = "renewed";
+inline constexpr const char* kOutcomeRemoved = "removed";
+inline constexpr const char* kOutcomeSignedIn = "signed-in";
+inline constexpr const char* kOutcomeLoginRequired = "login-required";
 
 // Every outcome an audit record can carry, in the order the help lists them.
 inline const std::vector<std::string>& knownOutcomes() {
@@ -30,6 +45,15 @@ inline const std::vector<std::string>& knownOutcomes() {
                                                     kOutcomeNeedsDelegatedConsent,
                                                     kOutcomeFailed,
                                                     kOutcomePlanned,
+                                                    kOutcomeRequested,
+                                                    kOutcomeReconciled,
+                                                    kOutcomeConfirmed,
+                                                    kOutcomeReleased,
+                                                    kOutcomeSubscribed,
+                                                    kOutcomeRenewed,
+                                                    kOutcomeRemoved,
+                                                    kOutcomeSignedIn,
+                                                    kOutcomeLoginRequired,
                                                     "accepted",
                                                     "duplicate",
                                                     "rejected"};

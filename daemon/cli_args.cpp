@@ -20,6 +20,12 @@ const char* commandName(Command c) {
       return "audit";
     case Command::kJobs:
       return "jobs";
+    case Command::kLogin:
+      return "login";
+    case Command::kPlan:
+      return "plan";
+    case Command::kStatus:
+      return "status";
     default:
       return "";
   }
@@ -29,6 +35,9 @@ std::optional<Command> commandFromName(const std::string& name) {
   if (name == "serve") return Command::kServe;
   if (name == "audit") return Command::kAudit;
   if (name == "jobs") return Command::kJobs;
+  if (name == "login") return Command::kLogin;
+  if (name == "plan") return Command::kPlan;
+  if (name == "status") return Command::kStatus;
   return std::nullopt;
 }
 
@@ -60,6 +69,17 @@ std::optional<std::string> setFormat(OutputFormat& out, const std::string& v) {
   return std::nullopt;
 }
 
+std::optional<std::string> setReportFormat(ReportFormat& out, const std::string& v) {
+  if (v == "table") {
+    out = ReportFormat::kTable;
+  } else if (v == "json") {
+    out = ReportFormat::kJson;
+  } else {
+    return "--format \"" + v + "\": use table or json";
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> setLimit(size_t& out, const std::string& v) {
   size_t n = 0;
   auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
@@ -85,11 +105,27 @@ std::map<std::string, OptionSpec> optionsFor(Command command, WallTime now) {
                            c.store.configPath = v;
                            return std::nullopt;
                          }};
-  if (command == Command::kServe) return options;
+  if (command == Command::kServe || command == Command::kLogin) return options;
+  if (command == Command::kPlan) {
+    options["--app"] = {true,
+                        [](CommandLine& c, const std::string& v) -> std::optional<std::string> {
+                          if (v.empty()) return std::string("--app needs a value");
+                          c.plan.app = v;
+                          return std::nullopt;
+                        }};
+    options["--format"] = {true, [](CommandLine& c, const std::string& v) {
+                             return setReportFormat(c.plan.format, v);
+                           }};
+    return options;
+  }
   options["--db"] = {true, [](CommandLine& c, const std::string& v) {
                        return setNonEmpty(c.store.dbPath, "--db", v);
                      }};
-  if (command == Command::kAudit) {
+  if (command == Command::kStatus) {
+    options["--format"] = {true, [](CommandLine& c, const std::string& v) {
+                             return setReportFormat(c.status.format, v);
+                           }};
+  } else if (command == Command::kAudit) {
     options["--format"] = {
         true, [](CommandLine& c, const std::string& v) { return setFormat(c.audit.format, v); }};
     options["--app"] = {true, [](CommandLine& c, const std::string& v) {
@@ -141,7 +177,9 @@ std::map<std::string, OptionSpec> optionsFor(Command command, WallTime now) {
 Result<CommandLine> parseCommandLine(const std::vector<std::string>& args, WallTime now) {
   CommandLine cl;
   cl.store.configPath = kDefaultConfigPath;
-  if (args.empty()) return usage("no command given: use serve, audit or jobs", "");
+  if (args.empty()) {
+    return usage("no command given: use serve, status, audit, jobs, plan or login", "");
+  }
   const std::string& first = args[0];
   if (first == "--help" || first == "-h") {
     cl.command = Command::kHelp;
@@ -202,6 +240,9 @@ Result<CommandLine> parseCommandLine(const std::vector<std::string>& args, WallT
   }
   if (cl.store.dbPath && configGiven) {
     return usage("give --config or --db, not both", name);
+  }
+  if (*command == Command::kPlan && cl.plan.app.empty()) {
+    return usage("plan needs --app ID (the catalog id or externalId of the app)", name);
   }
   if (!limitGiven) {
     if (*command == Command::kAudit && cl.audit.format == OutputFormat::kTable) cl.audit.limit = 50;
@@ -274,15 +315,82 @@ std::string helpText(Command command) {
              "                  jsonl; 0 = all)\n"
              "\n"
              "Exit codes: 0 ok, 1 the database cannot be read, 2 usage error.\n";
+    case Command::kLogin:
+      return "Usage: appkeeper login [--config FILE]\n"
+             "\n"
+             "Signs an admin in with the device-code flow, for upgrades of apps that need\n"
+             "resource-specific consent (Graph refuses those to the daemon's app-only token).\n"
+             "Prints the identity platform's instruction (a URL and a user code), waits while\n"
+             "the admin signs in on any device, then stores the refresh token in the database,\n"
+             "sealed (AES-256-GCM) with the key of [delegated] key_file, and releases every\n"
+             "upgrade that was blocked waiting for it. The daemon picks it up without a restart.\n"
+             "Run it again when `appkeeper status` says the sign-in is needed again.\n"
+             "\n"
+             "Needs [graph] tenant_id, client_id, token_url, [delegated] key_file (create the key\n"
+             "with `openssl rand -base64 32 > FILE`, chmod 0600, readable by the daemon) and\n"
+             "optionally [delegated] device_code_url and scope. Ctrl-C stops waiting.\n"
+             "\n"
+             "Options:\n"
+             "  --config FILE   the INI configuration (default /etc/appkeeper/appkeeper.ini)\n"
+             "\n"
+             "Exit codes: 0 signed in, 1 declined, expired or the identity platform or the\n"
+             "database failed, 2 usage or configuration error (e.g. no [delegated] key_file).\n";
+    case Command::kPlan:
+      return "Usage: appkeeper plan --app ID [--config FILE] [--format table|json]\n"
+             "\n"
+             "Dry run: shows what an upgrade of one app would do now, without changing anything\n"
+             "(no upgrade, no job, no write to the database). Prints the target version (the\n"
+             "newest published one) and its RSC permissions, for each installed version the\n"
+             "permissions the upgrade adds and removes, and each installation classified as\n"
+             "upgrade, skip (already current) or needs-delegated-consent (the target needs RSC\n"
+             "and there is no usable `appkeeper login`). Installations come from the daemon's\n"
+             "inventory once it has scanned the app, otherwise from Graph (every team).\n"
+             "\n"
+             "Options:\n"
+             "  --app ID        the app's catalog id or externalId (required)\n"
+             "  --config FILE   the INI configuration (default /etc/appkeeper/appkeeper.ini)\n"
+             "  --format F      table (readable text, the default) or json: one object\n"
+             "                  "
+             "{\"app\":{id,externalId,displayName},\"source\":\"inventory\"|\"graph\",\n"
+             "                  \"delegatedLogin\":bool,\"target\":{id,version,rsc:[...]}|null,\n"
+             "                  \"permissionChanges\":[{fromVersion,installations,known,added,\n"
+             "                  removed}],\"counts\":{upgrade,skip,needsDelegatedConsent},\n"
+             "                  "
+             "\"installations\":[{teamId,installationId,version,action,reason}]}\n"
+             "                  (permissions as {permissionValue,permissionType})\n"
+             "\n"
+             "Exit codes: 0 ok, 1 Graph or the database failed (or the app is unknown), 2 usage\n"
+             "or configuration error.\n";
+    case Command::kStatus:
+      return "Usage: appkeeper status [--config FILE | --db PATH] [--format table|json]\n"
+             "\n"
+             "A summary of the daemon's state from its database: change-notification\n"
+             "subscriptions and their expiry, upgrade jobs by state and the age of the oldest\n"
+             "queued one, the running reconciliation's progress and the last finished one, the\n"
+             "last 5 failed upgrades, and the delegated sign-in (none, signed in as X, or login\n"
+             "needed and why). Read-only: works while the daemon runs.\n"
+             "\n"
+             "Options:\n"
+             "  --config FILE   read the database path from [store] path of FILE\n"
+             "                  (default /etc/appkeeper/appkeeper.ini)\n"
+             "  --db PATH       the database file itself\n"
+             "  --format F      table (the default) or json (one object with keys subscriptions,\n"
+             "                  jobs, oldestQueuedAt, reconciliation {active, last},\n"
+             "                  recentFailures, delegatedLogin {state, account, since, reason})\n"
+             "\n"
+             "Exit codes: 0 ok, 1 the database cannot be read, 2 usage error.\n";
     default:
       return "appkeeper - keeps Microsoft Teams app installations current\n"
              "\n"
              "Usage:\n"
              "  appkeeper serve [--config FILE]     run the daemon\n"
+             "  appkeeper status [--config FILE | --db PATH] [--format table|json]\n"
              "  appkeeper audit [--config FILE | --db PATH] [--format table|jsonl] [--app ID]\n"
              "                  [--team ID] [--outcome O] [--since 1h|RFC3339] [--limit N]\n"
              "  appkeeper jobs  [--config FILE | --db PATH] [--state S] [--format table|jsonl]\n"
              "                  [--limit N]\n"
+             "  appkeeper plan  --app ID [--config FILE] [--format table|json]\n"
+             "  appkeeper login [--config FILE]\n"
              "  appkeeper --help | --version | help COMMAND | COMMAND --help\n"
              "\n"
              "Commands:\n"
@@ -290,6 +398,9 @@ std::string helpText(Command command) {
              "          installation, audit each step\n"
              "  audit   print the audit log (read-only, works while the daemon runs)\n"
              "  jobs    print the upgrade queue: counts by state, or the jobs in one state\n"
+             "  status  summary: subscriptions, queue, reconciliation, failures, sign-in\n"
+             "  plan    dry run: what upgrading one app would do now (nothing is changed)\n"
+             "  login   sign an admin in (device code) for upgrades of apps that need RSC\n"
              "\n"
              "Configuration: INI file (default /etc/appkeeper/appkeeper.ini), every key\n"
              "overridable by APPKEEPER_<SECTION>_<KEY>; secrets are read from files or from\n"

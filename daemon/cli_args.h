@@ -15,10 +15,13 @@
 
 namespace appkeeper::daemon {
 
-enum class Command { kHelp, kVersion, kServe, kAudit, kJobs };
+enum class Command { kHelp, kVersion, kServe, kAudit, kJobs, kLogin, kPlan, kStatus };
 enum class OutputFormat { kTable, kJsonl };
+// `plan` and `status` print one report: a readable text or one JSON document.
+enum class ReportFormat { kTable, kJson };
 
-// Where the inspection commands find the database: --db PATH, else [store] path of --config.
+// Where the commands find the configuration (all) and the database (audit, jobs, status:
+// --db PATH, else [store] path of --config).
 struct StoreSelection {
   std::string configPath;  // kDefaultConfigPath unless --config was given
   std::optional<std::string> dbPath;
@@ -37,12 +40,23 @@ struct JobsOptions {
   size_t limit = 0;  // jobs listed; 0 = all (default: 100 for the table, all for jsonl)
 };
 
+struct PlanOptions {
+  std::string app;  // --app: catalog id or externalId (required)
+  ReportFormat format = ReportFormat::kTable;
+};
+
+struct StatusOptions {
+  ReportFormat format = ReportFormat::kTable;
+};
+
 struct CommandLine {
   Command command = Command::kHelp;
   std::optional<Command> helpFor;  // kHelp: the command whose help to print (none: overview)
   StoreSelection store;
   AuditOptions audit;
   JobsOptions jobs;
+  PlanOptions plan;
+  StatusOptions status;
 };
 
 // `args` without the program name. `now` resolves relative --since values.

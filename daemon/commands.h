@@ -1,4 +1,4 @@
-// The three commands of the appkeeper executable, and runApp() which parses the command line and
+// The commands of the appkeeper executable, and runApp() which parses the command line and
 // dispatches. Each returns the process exit code: 0 ok, 1 runtime failure, 2 usage or
 // configuration error; messages go to `err` as one line starting with "appkeeper: ".
 //
@@ -31,5 +31,14 @@ int runAudit(const CommandLine& cl, const Environment& env, const Clock& clock, 
              std::ostream& err);
 int runJobs(const CommandLine& cl, const Environment& env, const Clock& clock, std::ostream& out,
             std::ostream& err);
+int runStatus(const CommandLine& cl, const Environment& env, const Clock& clock, std::ostream& out,
+              std::ostream& err);
+// Talks to Graph (app-only token); reads the store read-only when it exists.
+int runPlan(const CommandLine& cl, const Environment& env, const Clock& clock, std::ostream& out,
+            std::ostream& err);
+// The device-code sign-in: prompts on `out` (flushed at once), waits for the admin. SIGINT
+// while it waits ends it cleanly (exit 1); call it from the main thread.
+int runLogin(const CommandLine& cl, const Environment& env, const Clock& clock, std::ostream& out,
+             std::ostream& err);
 
 }  // namespace appkeeper::daemon

@@ -12,6 +12,7 @@
 
 #include "daemon/ini_file.h"
 #include "daemon/secret_file.h"
+#include "handlers/base64.h"
 #include "handlers/standard_webhooks.h"
 
 namespace appkeeper::daemon {
@@ -94,6 +95,34 @@ Setter urlKey(Part Config::*part, std::string Part::*field) {
   };
 }
 
+Setter secondsKey(long long min, long long max, std::chrono::seconds& (*field)(Config&)) {
+  return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+    long long n = 0;
+    if (auto e = parseInt(v, min, max, n)) return e;
+    field(c) = std::chrono::seconds(n);
+    return std::nullopt;
+  };
+}
+
+// "a, b c" -> {"a", "b", "c"}: ids never contain commas or blanks.
+std::optional<std::string> parseList(const std::string& v, std::vector<std::string>& out) {
+  out.clear();
+  std::string item;
+  auto flush = [&] {
+    if (!item.empty()) out.push_back(item);
+    item.clear();
+  };
+  for (char ch : v) {
+    if (ch == ',' || ch == ' ' || ch == '\t') {
+      flush();
+    } else {
+      item.push_back(ch);
+    }
+  }
+  flush();
+  return std::nullopt;
+}
+
 const std::vector<KeySpec>& keySpecs() {
   static const std::vector<KeySpec> specs = {
       {"listen", "address", false, stringKey(&Config::listen, &ListenConfig::address)},
@@ -131,6 +160,27 @@ const std::vector<KeySpec>& keySpecs() {
        durationKey(0, 3600, &WorkersConfig::shutdownGrace)},
       {"catalog_events", "secret_file", true,
        stringKey(&Config::catalogEvents, &CatalogEventsConfig::secretFile)},
+      {"apps", "watch", false,
+       [](Config& c, const std::string& v) { return parseList(v, c.apps.watch); }},
+      {"subscriptions", "lifetime_seconds", false,
+       secondsKey(60, 4320 * 60, [](Config& c) -> std::chrono::seconds& {
+         return c.subscriptions.lifetime;
+       })},
+      {"subscriptions", "renew_before_seconds", false,
+       secondsKey(1, 4320 * 60, [](Config& c) -> std::chrono::seconds& {
+         return c.subscriptions.renewBefore;
+       })},
+      {"reconcile", "interval_seconds", false,
+       secondsKey(1, 30 * 86400,
+                  [](Config& c) -> std::chrono::seconds& { return c.reconcile.interval; })},
+      {"reconcile", "catalog_poll_seconds", false,
+       secondsKey(1, 30 * 86400, [](Config& c) -> std::chrono::seconds& {
+         return c.reconcile.catalogPollInterval;
+       })},
+      {"delegated", "device_code_url", false,
+       urlKey(&Config::delegated, &DelegatedConfig::deviceCodeUrl)},
+      {"delegated", "scope", false, stringKey(&Config::delegated, &DelegatedConfig::scope)},
+      {"delegated", "key_file", false, stringKey(&Config::delegated, &DelegatedConfig::keyFile)},
       {"log", "level", false,
        [](Config& c, const std::string& v) -> std::optional<std::string> {
          for (const char* level : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
@@ -161,6 +211,16 @@ std::optional<std::string> lookup(const Environment& env, const std::string& nam
 
 std::string GraphConfig::tokenEndpoint() const {
   std::string url = tokenUrl;
+  const std::string placeholder = "{tenant}";
+  for (size_t at = url.find(placeholder); at != std::string::npos;
+       at = url.find(placeholder, at + tenantId.size())) {
+    url.replace(at, placeholder.size(), tenantId);
+  }
+  return url;
+}
+
+std::string DelegatedConfig::deviceCodeEndpoint(const std::string& tenantId) const {
+  std::string url = deviceCodeUrl;
   const std::string placeholder = "{tenant}";
   for (size_t at = url.find(placeholder); at != std::string::npos;
        at = url.find(placeholder, at + tenantId.size())) {
@@ -201,7 +261,8 @@ Result<Config> parseConfig(std::string_view text, const std::string& path, const
     const std::string at = "config " + path + ":" + std::to_string(value.line) + ": ";
     if (!sectionKnown) {
       return Error::invalidInput(at + "unknown section [" + section +
-                                 "] (known: listen, graph, store, workers, catalog_events, log)");
+                                 "] (known: listen, graph, store, workers, catalog_events, apps, "
+                                 "subscriptions, reconcile, delegated, log)");
     }
     if (!known.empty()) {
       return Error::invalidInput(at + "unknown key [" + section + "] " + key + " (known: " + known +
@@ -223,7 +284,9 @@ Result<Config> parseConfig(std::string_view text, const std::string& path, const
     }
     const std::string name = "[" + std::string(spec.section) + "] " + spec.key;
     if (!value) {
-      if (spec.requiredForServe && options.forServe) {
+      const bool catalogKey = std::string_view(spec.section) == "catalog_events";
+      if (spec.requiredForServe && options.forServe &&
+          (options.needsCatalogSecret || !catalogKey)) {
         return Error::invalidInput(prefix + name + " is missing (set it in the file or in " + var +
                                    ")");
       }
@@ -232,6 +295,13 @@ Result<Config> parseConfig(std::string_view text, const std::string& path, const
     if (auto problem = spec.set(config, *value)) {
       return Error::invalidInput(prefix + name + origin + ": " + *problem);
     }
+  }
+
+  if (config.subscriptions.renewBefore >= config.subscriptions.lifetime) {
+    return Error::invalidInput(prefix + "[subscriptions] renew_before_seconds (" +
+                               std::to_string(config.subscriptions.renewBefore.count()) +
+                               ") must be less than lifetime_seconds (" +
+                               std::to_string(config.subscriptions.lifetime.count()) + ")");
   }
 
   if (options.forServe) {
@@ -243,6 +313,18 @@ Result<Config> parseConfig(std::string_view text, const std::string& path, const
                                  "[graph] client_secret_file: " + clientSecret.error().message);
     }
     config.graph.clientSecret = std::move(*clientSecret);
+    if (config.delegated.enabled()) {
+      auto key = readSecret(config.delegated.keyFile, baseDir, credentials);
+      if (!key) return Error::invalidInput(prefix + "[delegated] key_file: " + key.error().message);
+      auto bytes = handlers::base64Decode(*key);
+      if (!bytes || bytes->size() != 32) {
+        return Error::invalidInput(prefix + "[delegated] key_file: " + config.delegated.keyFile +
+                                   ": must hold 32 random bytes in base64 (create one with "
+                                   "`openssl rand -base64 32`)");
+      }
+      config.delegated.key = std::move(*bytes);
+    }
+    if (!options.needsCatalogSecret) return config;
     auto catalogSecret = readSecret(config.catalogEvents.secretFile, baseDir, credentials);
     if (!catalogSecret) {
       return Error::invalidInput(prefix +

@@ -17,6 +17,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -68,6 +69,44 @@ struct CatalogEventsConfig {
   std::string secret;  // secret: "whsec_<base64>"
 };
 
+// Which catalog apps appkeeper keeps current and subscribes to (issue 4).
+struct AppsConfig {
+  // Catalog ids or externalIds; empty: every app with distributionMethod "organization".
+  std::vector<std::string> watch;
+};
+
+// Graph change-notification subscriptions on /appCatalogs/teamsApps/{id}/installations. They
+// are kept only when [listen] public_url is set (Graph must be able to call back).
+struct SubscriptionsConfig {
+  // Requested lifetime of each subscription; Graph allows at most 4,320 minutes (72 h) for
+  // Teams resources, so the default leaves an hour's margin.
+  std::chrono::seconds lifetime{71 * 3600};
+  // A subscription is renewed (PATCH expirationDateTime) once less than this is left.
+  std::chrono::seconds renewBefore{24 * 3600};
+};
+
+// The full reconciliation (inventory vs Graph) and the catalog poll (Teams' polling rule: once
+// a day).
+struct ReconcileConfig {
+  std::chrono::seconds interval{24 * 3600};
+  std::chrono::seconds catalogPollInterval{24 * 3600};
+};
+
+// Delegated consent for apps that need RSC (Decision 3): `appkeeper login` (device code) stores
+// a refresh token sealed with the key in key_file. Empty key_file: delegated upgrades are off.
+struct DelegatedConfig {
+  std::string deviceCodeUrl = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/devicecode";
+  std::string scope =
+      "https://graph.microsoft.com/TeamsAppInstallation.ReadWriteAndConsentForTeam "
+      "offline_access openid profile";
+  std::string keyFile;
+  std::string key;  // secret: 32 bytes (the file holds them base64-encoded)
+
+  bool enabled() const { return !keyFile.empty(); }
+  // device_code_url with {tenant} replaced by the tenant id.
+  std::string deviceCodeEndpoint(const std::string& tenantId) const;
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error, critical, off
 };
@@ -79,6 +118,10 @@ struct Config {
   StoreConfig store;
   WorkersConfig workers;
   CatalogEventsConfig catalogEvents;
+  AppsConfig apps;
+  SubscriptionsConfig subscriptions;
+  ReconcileConfig reconcile;
+  DelegatedConfig delegated;
   LogConfig log;
 };
 
@@ -87,6 +130,9 @@ struct ConfigLoadOptions {
   // work for an admin who cannot read the daemon's credentials, and skip the keys only `serve`
   // needs.
   bool forServe = true;
+  // `appkeeper login` and `appkeeper plan` talk to Graph / the identity platform but receive no
+  // events: they need the [graph] credentials and the delegated key, not the catalog secret.
+  bool needsCatalogSecret = true;
 };
 
 // Reads and parses `path`. `env` supplies APPKEEPER_* overrides and CREDENTIALS_DIRECTORY.

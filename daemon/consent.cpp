@@ -7,4 +7,6 @@ std::optional<std::vector<RscPermission>> consentFor(const std::vector<RscPermis
   return normalized(required);
 }
 
+bool needsDelegatedToken(const std::vector<RscPermission>& required) { return !required.empty(); }
+
 }  // namespace appkeeper::daemon

@@ -3,44 +3,14 @@
 #include "daemon/audit_format.h"
 #include "daemon/commands.h"
 #include "daemon/jobs_format.h"
+#include "daemon/open_store.h"
 #include "store/store.h"
 
 namespace appkeeper::daemon {
-namespace {
-
-// The database named by --db, or by [store] path of the config; exit code on failure.
-struct OpenedStore {
-  std::unique_ptr<store::Store> store;
-  int exitCode = 0;
-};
-
-OpenedStore openReadOnly(const CommandLine& cl, const Environment& env, const Clock& clock,
-                         std::ostream& err) {
-  std::string path;
-  if (cl.store.dbPath) {
-    path = *cl.store.dbPath;
-  } else {
-    auto config = loadConfig(cl.store.configPath, env, ConfigLoadOptions{.forServe = false});
-    if (!config) {
-      err << "appkeeper: " << config.error().message << '\n';
-      return {nullptr, kExitUsage};
-    }
-    path = config->store.path;
-  }
-  auto opened = store::Store::open(path, clock, store::OpenMode::kReadOnly);
-  if (!opened) {
-    err << "appkeeper: cannot open the database " << path
-        << " read-only: " << opened.error().message << '\n';
-    return {nullptr, kExitFailure};
-  }
-  return {std::move(*opened), kExitOk};
-}
-
-}  // namespace
 
 int runAudit(const CommandLine& cl, const Environment& env, const Clock& clock, std::ostream& out,
              std::ostream& err) {
-  auto opened = openReadOnly(cl, env, clock, err);
+  auto opened = openReadOnlyStore(cl, env, clock, err);
   if (!opened.store) return opened.exitCode;
   store::AuditFilter filter;
   filter.teamsAppId = cl.audit.app;
@@ -66,7 +36,7 @@ int runAudit(const CommandLine& cl, const Environment& env, const Clock& clock, 
 
 int runJobs(const CommandLine& cl, const Environment& env, const Clock& clock, std::ostream& out,
             std::ostream& err) {
-  auto opened = openReadOnly(cl, env, clock, err);
+  auto opened = openReadOnlyStore(cl, env, clock, err);
   if (!opened.store) return opened.exitCode;
   if (!cl.jobs.state) {
     auto counts = opened.store->jobCounts();

@@ -115,6 +115,10 @@ void Planner::planCatalogEvent(const store::InboxItem& item) {
     return fail(item, audit, "app " + app->id + " has no published version to upgrade to");
   }
   audit.toVersion = target;
+  // So the catalog poll does not plan again what a publish event announced.
+  if (auto noted = store_.noteCatalogVersion(options_.tenantId, app->id, target); !noted) {
+    logger_->debug("cannot note version {} of app {}: {}", target, app->id, noted.error().message);
+  }
 
   Counts counts;
   auto scanned = store_.inventoryScanned(options_.tenantId, app->id);
@@ -226,55 +230,246 @@ Status Planner::enqueueOutdated(const store::InboxItem& item,
   return Ok{};
 }
 
+struct Planner::NotificationTally {
+  size_t removed = 0;         // deleted installations removed from the inventory
+  size_t notInInventory = 0;  // deleted installations we did not know
+  size_t refreshed = 0;       // created/updated installations read back and stored
+  size_t gone = 0;            // created/updated, but Graph no longer has them
+  size_t unreadable = 0;      // could not be read for a permanent reason
+  size_t unknown = 0;         // created/updated for installations the inventory lacks
+  size_t confirmed = 0;
+  size_t lifecycle = 0;
+  size_t noAction = 0;
+  bool deferred = false;  // an upgrade of a notified installation is still running
+  std::vector<store::JobSpec> jobs;
+  std::vector<store::AuditRecord> audits;
+  std::map<std::string, std::string> latest;  // app -> latest published version
+};
+
+namespace {
+
+// Notifications for an installation whose upgrade is still being recorded are retried this
+// often (at most kMaxDefers times), so the confirmation finds the finished job.
+constexpr std::chrono::seconds kDeferDelay{1};
+constexpr int kMaxDefers = 5;
+
+}  // namespace
+
 void Planner::planNotification(const store::InboxItem& item) {
   store::AuditRecord audit = planAudit();
   auto batch = handlers::parseNotificationBatch(item.payload);
   if (!batch) {
     return fail(item, audit, "the notification cannot be planned: " + batch.error().message);
   }
-  size_t removed = 0, notInInventory = 0, noAction = 0;
-  // The inventory of each app named, read once per item.
-  std::map<std::string, std::vector<TeamInstallation>> inventories;
+  NotificationTally tally;
   for (const auto& notification : *batch) {
     const std::string tenant = stringField(notification, "tenantId");
-    if ((!tenant.empty() && tenant != options_.tenantId) ||
-        stringField(notification, "changeType") != "deleted") {
-      // created/updated refresh the inventory in a later version; lifecycle events likewise.
-      ++noAction;
+    if (!tenant.empty() && tenant != options_.tenantId) {
+      ++tally.noAction;
       continue;
     }
+    if (!stringField(notification, "lifecycleEvent").empty()) {
+      if (auto s = planLifecycle(notification, tally); !s) return retry(item, audit, s.error());
+      continue;
+    }
+    const std::string changeType = stringField(notification, "changeType");
     const auto ref = handlers::parseInstallationResource(stringField(notification, "resource"));
-    if (ref.installationId.empty() || ref.teamsAppId.empty()) {
-      ++noAction;
+    if (ref.installationId.empty() || ref.teamsAppId.empty() ||
+        (changeType != "created" && changeType != "updated" && changeType != "deleted")) {
+      ++tally.noAction;
       continue;
     }
-    auto it = inventories.find(ref.teamsAppId);
-    if (it == inventories.end()) {
-      auto rows = store_.installationsOfApp(options_.tenantId, ref.teamsAppId);
-      if (!rows) return retry(item, audit, rows.error());
-      it = inventories.emplace(ref.teamsAppId, std::move(*rows)).first;
+    auto row = store_.installationById(options_.tenantId, ref.installationId);
+    if (!row) return retry(item, audit, row.error());
+    if (!*row) {
+      // Installation ids are opaque (Decision 5) and basic notifications do not name the team
+      // (graph-api 3.2), so an installation the inventory lacks cannot be read back here. The
+      // reconciliation lists every team's installations: it finds the new one and enqueues its
+      // upgrade.
+      changeType == "deleted" ? ++tally.notInInventory : ++tally.unknown;
+      continue;
     }
-    bool matched = false;
-    for (const auto& row : it->second) {
-      if (row.installationId != ref.installationId) continue;
-      matched = true;
-      // Installation ids are opaque (Decision 5): the team comes from the inventory row.
-      if (auto s = store_.removeInstallation(options_.tenantId, row.teamId, row.installationId);
-          !s) {
-        return retry(item, audit, s.error());
-      }
+    if (auto s = planInstallationChange(**row, changeType, tally); !s) {
+      return retry(item, audit, s.error());
     }
-    matched ? ++removed : ++notInInventory;
   }
+  if (tally.unknown > 0) {
+    auto requested =
+        store_.requestReconciliation("created notification for an unknown installation");
+    if (!requested) return retry(item, audit, requested.error());
+  }
+  if (tally.deferred && item.attempts < kMaxDefers) {
+    // Without an audit record: this is a short wait for our own worker, not a failure.
+    if (auto s = store_.retryInbox(item.id, clock_.now() + kDeferDelay,
+                                   "waiting for a running upgrade to be recorded");
+        !s) {
+      logger_->warn("cannot defer inbox item {}: {}", item.id, s.error().message);
+    }
+    return;
+  }
+
   audit.outcome = kOutcomePlanned;
   audit.detail = "graph notification with " + std::to_string(batch->size()) +
-                 " items: " + std::to_string(removed) +
-                 " deleted installations removed from the inventory, " +
-                 std::to_string(notInInventory) + " deleted installations not in the inventory, " +
-                 std::to_string(noAction) +
-                 " items need no action (created/updated notifications do not refresh the "
-                 "inventory yet)";
-  complete(item, audit);
+                 " items: " + std::to_string(tally.removed) + " deleted installations removed, " +
+                 std::to_string(tally.notInInventory) + " deleted ones not in the inventory, " +
+                 std::to_string(tally.refreshed) + " installations refreshed, " +
+                 std::to_string(tally.jobs.size()) + " upgrades to enqueue, " +
+                 std::to_string(tally.confirmed) + " upgrades confirmed, " +
+                 std::to_string(tally.unknown) + " unknown installations (reconciliation " +
+                 (tally.unknown > 0 ? "requested" : "not needed") + "), " +
+                 std::to_string(tally.lifecycle) + " lifecycle events, " +
+                 std::to_string(tally.noAction) + " items need no action";
+  if (tally.gone > 0) audit.detail += ", " + std::to_string(tally.gone) + " gone from Graph";
+  if (tally.unreadable > 0) {
+    audit.detail += ", " + std::to_string(tally.unreadable) + " could not be read";
+  }
+  tally.audits.push_back(audit);
+  auto done = store_.completeInbox(item.id, tally.jobs, tally.audits);
+  if (!done) {
+    logger_->warn("cannot complete inbox item {}: {}", item.id, done.error().message);
+    return;
+  }
+  logger_->info("planned inbox item {}: {} ({} jobs new)", item.id, audit.detail, *done);
+}
+
+Status Planner::planLifecycle(const nlohmann::json& notification, NotificationTally& tally) {
+  const std::string event = stringField(notification, "lifecycleEvent");
+  const std::string subscriptionId = stringField(notification, "subscriptionId");
+  if (event == "reauthorizationRequired") {
+    // Marked due: the maintenance thread renews it on its next pass (a renewal reauthorizes).
+    auto sub = store_.subscription(subscriptionId);
+    if (!sub) return sub.error();
+    if (*sub) {
+      store::SubscriptionRecord due = **sub;
+      due.expiration = WallTime{};
+      if (auto s = store_.putSubscription(due); !s) return s;
+    }
+    ++tally.lifecycle;
+    logger_->info("subscription {} needs reauthorization: renewing it", subscriptionId);
+    return Ok{};
+  }
+  if (event == "subscriptionRemoved") {
+    // The maintenance thread sees the app uncovered and creates a new one.
+    if (auto s = store_.removeSubscription(subscriptionId); !s) return s;
+    auto requested = store_.requestReconciliation("subscriptionRemoved");
+    if (!requested) return requested.error();
+    ++tally.lifecycle;
+    logger_->warn("Graph removed subscription {}: recreating it and reconciling", subscriptionId);
+    return Ok{};
+  }
+  if (event == "missed") {
+    auto requested = store_.requestReconciliation("missed");
+    if (!requested) return requested.error();
+    ++tally.lifecycle;
+    logger_->warn("Graph missed notifications of subscription {}: reconciling", subscriptionId);
+    return Ok{};
+  }
+  ++tally.noAction;
+  return Ok{};
+}
+
+Result<std::string> Planner::latestVersion(const std::string& teamsAppId,
+                                           NotificationTally& tally) {
+  if (auto it = tally.latest.find(teamsAppId); it != tally.latest.end()) return it->second;
+  auto app = graph_.getCatalogApp(teamsAppId);
+  if (!app) return app.error();
+  const AppDefinition* latest = latestPublished(*app);
+  std::string version = latest ? latest->version : std::string();
+  tally.latest.emplace(teamsAppId, version);
+  return version;
+}
+
+Status Planner::planInstallationChange(const TeamInstallation& row, const std::string& changeType,
+                                       NotificationTally& tally) {
+  if (changeType == "deleted") {
+    // Installation ids are opaque (Decision 5): the team comes from the inventory row.
+    if (auto s = store_.removeInstallation(options_.tenantId, row.teamId, row.installationId); !s) {
+      return s;
+    }
+    ++tally.removed;
+    return Ok{};
+  }
+  auto job = store_.latestJobForInstallation(options_.tenantId, row.teamId, row.installationId);
+  if (!job) return job.error();
+  const store::Job* last = job->has_value() ? &**job : nullptr;
+  auto atLeastTarget = [&](const std::string& version) {
+    auto cmp = compareVersions(version, last->spec.targetVersion);
+    return cmp && *cmp >= 0;
+  };
+  auto confirm = [&](const std::string& installed) -> Status {
+    store::AuditFilter filter;
+    filter.jobId = last->id;
+    auto earlier = store_.queryAudit(filter);
+    if (!earlier) return earlier.error();
+    for (const auto& r : *earlier) {
+      if (r.event == kEventConfirm) return Ok{};  // Graph may report one upgrade twice
+    }
+    store::AuditRecord confirmed;
+    confirmed.event = kEventConfirm;
+    confirmed.outcome = kOutcomeConfirmed;
+    confirmed.tenantId = options_.tenantId;
+    confirmed.teamId = row.teamId;
+    confirmed.installationId = row.installationId;
+    confirmed.teamsAppId = row.teamsAppId;
+    confirmed.fromVersion = last->spec.fromVersion;
+    confirmed.toVersion = installed;
+    confirmed.jobId = last->id;
+    confirmed.detail =
+        "Graph reported the upgrade back (updated notification); installed " + installed;
+    tally.audits.push_back(std::move(confirmed));
+    ++tally.confirmed;
+    return Ok{};
+  };
+  const bool succeeded = last != nullptr && last->state == store::JobState::kSucceeded;
+  if (changeType == "updated" && succeeded && atLeastTarget(row.version)) {
+    // Our own upgrade reported back: the worker already wrote the new version into the row.
+    // Reading it again would cost one GET per upgrade of a rollout.
+    return confirm(row.version);
+  }
+  if (changeType == "updated" && last != nullptr && last->state == store::JobState::kRunning) {
+    tally.deferred = true;  // the worker is recording it right now; look again shortly
+    return Ok{};
+  }
+  auto current = graph_.getInstallation(row.teamId, row.installationId);
+  if (!current) {
+    const Error& e = current.error();
+    if (e.kind == ErrorKind::kTransient) return e;
+    if (e.httpStatus == 404) {
+      if (auto s = store_.removeInstallation(options_.tenantId, row.teamId, row.installationId);
+          !s) {
+        return s;
+      }
+      ++tally.gone;
+    } else {
+      ++tally.unreadable;
+      logger_->warn("cannot read installation {} of team {}: {}", row.installationId, row.teamId,
+                    e.message);
+    }
+    return Ok{};
+  }
+  if (auto s = store_.upsertInstallations({*current}); !s) return s;
+  ++tally.refreshed;
+  auto latest =
+      latestVersion(current->teamsAppId.empty() ? row.teamsAppId : current->teamsAppId, tally);
+  if (!latest) {
+    if (latest.error().kind == ErrorKind::kTransient) return latest.error();
+    ++tally.unreadable;
+    return Ok{};
+  }
+  if (!latest->empty() && isOutdated(*current, *latest)) {
+    store::JobSpec spec;
+    spec.tenantId = options_.tenantId;
+    spec.teamId = current->teamId;
+    spec.installationId = current->installationId;
+    spec.teamsAppId = current->teamsAppId.empty() ? row.teamsAppId : current->teamsAppId;
+    spec.fromVersion = current->version;
+    spec.targetVersion = *latest;
+    tally.jobs.push_back(std::move(spec));
+  }
+  if (changeType == "updated" && succeeded && atLeastTarget(current->version)) {
+    return confirm(current->version);
+  }
+  return Ok{};
 }
 
 void Planner::complete(const store::InboxItem& item, const store::AuditRecord& audit) {

@@ -8,8 +8,20 @@
 // scanned and memory stays bounded; the store's unique key makes a replanned item (crash,
 // retry, duplicate event) enqueue nothing twice. The item completes with one "plan" audit record
 // (outcome planned: installations found, jobs enqueued, already current).
-// A "graph-notification" item removes the inventory rows of deleted installations; created and
-// updated notifications are recorded but do not change the inventory yet.
+// A "graph-notification" item (from /graph/notifications or /graph/lifecycle) is handled item
+// by item:
+// - lifecycle events (wherever they arrived) go through the store, so that only the
+//   maintenance thread talks to Graph about subscriptions: reauthorizationRequired marks the
+//   subscription due for renewal (renewing reauthorizes), subscriptionRemoved removes it (the
+//   maintenance thread recreates it) and requests a reconciliation, missed requests one;
+// - change notifications on /appCatalogs/teamsApps/{app}/installations: for an installation the
+//   inventory knows, deleted removes its row (and cancels its queued jobs); created/updated read
+//   it back from Graph (with the team the inventory knows), update the row, enqueue an upgrade
+//   when it is below the app's latest published version, and, for updated, audit the
+//   confirmation of the installation's last succeeded upgrade (event "upgrade-confirmed").
+//   An installation id the inventory does not know cannot be read: basic notifications do not
+//   say which team (graph-api 3.2), so a reconciliation is requested; it finds the installation
+//   and enqueues its upgrade.
 //
 // Errors: transient (Graph, busy store) -> the item is retried with backoff (audited "retrying")
 // until `patience` after it was received, then failed; permanent (unknown app, bad payload) ->
@@ -22,6 +34,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/clock.h"
@@ -60,6 +73,13 @@ class Planner {
   void process(const store::InboxItem& item);
   void planCatalogEvent(const store::InboxItem& item);
   void planNotification(const store::InboxItem& item);
+  struct NotificationTally;
+  // One change notification for a known installation; errors out are retried with the item.
+  Status planInstallationChange(const TeamInstallation& row, const std::string& changeType,
+                                NotificationTally& tally);
+  Status planLifecycle(const nlohmann::json& notification, NotificationTally& tally);
+  // The latest published version of an app (cached per item); empty when none.
+  Result<std::string> latestVersion(const std::string& teamsAppId, NotificationTally& tally);
   // Enqueues the installations of `found` below `target`; adds to `counts`. Store errors out.
   Status enqueueOutdated(const store::InboxItem& item, const std::vector<TeamInstallation>& found,
                          const std::string& target, Counts& counts);

@@ -6,10 +6,13 @@
 #include <algorithm>
 #include <climits>
 
+#include "daemon/credential_vault.h"
+#include "daemon/maintenance.h"
 #include "daemon/planner.h"
 #include "daemon/status_text.h"
 #include "daemon/upgrade_worker.h"
 #include "daemon/work_loop.h"
+#include "graph/delegated_tokens.h"
 #include "graph/graph_client.h"
 #include "graph/http_transport.h"
 #include "graph/rate_limiter.h"
@@ -111,6 +114,47 @@ Status Service::startAll() {
       "planner", WorkLoop::Hooks{[p = planner_.get()] { return p->runOnce(); }, nullptr}, clock_,
       plannerLogger));
 
+  MaintenanceOptions maintenanceOptions;
+  maintenanceOptions.tenantId = config_.graph.tenantId;
+  maintenanceOptions.watch = config_.apps.watch;
+  maintenanceOptions.subscriptionsEnabled = !config_.listen.publicUrl.empty();
+  maintenanceOptions.subscriptions.publicUrl = config_.listen.publicUrl;
+  maintenanceOptions.subscriptions.tenantId = config_.graph.tenantId;
+  maintenanceOptions.subscriptions.lifetime = config_.subscriptions.lifetime;
+  maintenanceOptions.subscriptions.renewBefore = config_.subscriptions.renewBefore;
+  maintenanceOptions.reconcileInterval = config_.reconcile.interval;
+  maintenanceOptions.catalogPollInterval = config_.reconcile.catalogPollInterval;
+  auto maintenanceStore = openThreadStore();
+  if (!maintenanceStore) return maintenanceStore.error();
+  auto maintenanceLogger = logs_.logger("maintenance");
+  if (!maintenanceOptions.subscriptionsEnabled) {
+    maintenanceLogger->warn(
+        "[listen] public_url is not set: no Graph subscriptions, so installs and upgrades made "
+        "outside appkeeper reach the inventory only through the reconciliation (every {} s)",
+        config_.reconcile.interval.count());
+  }
+  maintenance_ = std::make_unique<Maintenance>(std::move(maintenanceOptions), **maintenanceStore,
+                                               *graph_, clock_, maintenanceLogger);
+  // A second between idle passes: lifecycle events (through the store) are acted on quickly,
+  // at the cost of a few cheap reads.
+  loops_.push_back(std::make_unique<WorkLoop>(
+      "maintenance", WorkLoop::Hooks{[m = maintenance_.get()] { return m->runOnce(); }, nullptr},
+      clock_, maintenanceLogger, milliseconds(1'000)));
+
+  if (config_.delegated.enabled()) {
+    auto vaultStore = openThreadStore();
+    if (!vaultStore) return vaultStore.error();
+    vault_ = std::make_unique<CredentialVault>(config_.delegated.key, **vaultStore);
+    graph::DelegatedClient client;
+    client.tokenUrl = config_.graph.tokenEndpoint();
+    client.deviceCodeUrl = config_.delegated.deviceCodeEndpoint(config_.graph.tenantId);
+    client.clientId = config_.graph.clientId;
+    client.scope = config_.delegated.scope;
+    client.timeout = config_.graph.timeout;
+    delegatedTokens_ = std::make_unique<graph::RefreshTokenSource>(std::move(client), *vault_,
+                                                                   *transport_, clock_);
+  }
+
   const std::string ownerPrefix = hostName() + ":" + std::to_string(::getpid()) + ":w";
   for (int i = 1; i <= w.count; ++i) {
     auto workerStore = openThreadStore();
@@ -123,7 +167,8 @@ Status Service::startAll() {
     workerOptions.propagationPatience = w.propagationPatience;
     auto workerLogger = logs_.logger("worker-" + std::to_string(i));
     workers_.push_back(std::make_unique<UpgradeWorker>(workerOptions, **workerStore, *graph_,
-                                                       clock_, random_, workerLogger));
+                                                       clock_, random_, workerLogger,
+                                                       delegatedTokens_.get()));
     UpgradeWorker* worker = workers_.back().get();
     loops_.push_back(
         std::make_unique<WorkLoop>("worker-" + std::to_string(i),
@@ -149,9 +194,12 @@ Status Service::startAll() {
 
   for (auto& loop : loops_) loop->start();
   running_ = true;
-  logger_->info("listening on {}:{}; {} workers; Graph {} for tenant {}, {} requests/s per budget",
-                config_.listen.address, server_->port(), w.count, config_.graph.baseUrl,
-                config_.graph.tenantId, config_.graph.requestsPerSecond);
+  logger_->info(
+      "listening on {}:{}; {} workers; Graph {} for tenant {}, {} requests/s per budget; "
+      "delegated consent {}",
+      config_.listen.address, server_->port(), w.count, config_.graph.baseUrl,
+      config_.graph.tenantId, config_.graph.requestsPerSecond,
+      delegatedTokens_ ? "configured" : "off");
   return Ok{};
 }
 

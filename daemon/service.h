@@ -1,7 +1,9 @@
 // Service: everything `appkeeper serve` runs, owned with RAII: the store (opened read-write,
 // migrated), the Graph stack (Poco transport, client-credentials tokens, the tenant RateLimiter,
-// GraphClient), the inbound listener, one planner thread and [workers] count worker threads,
-// each thread with its own Store connection.
+// GraphClient), the inbound listener, one planner thread, one maintenance thread (subscriptions,
+// reconciliation, catalog poll) and [workers] count worker threads, each thread with its own
+// Store connection; with [delegated] key_file, a CredentialVault (its own connection) and the
+// RefreshTokenSource the workers use for upgrades that need RSC consent.
 //
 // stop() drains: the listener stops, no thread starts new work, running jobs get
 // shutdown_grace to finish; after that, Graph calls still waiting (rate limiter, backoff) are
@@ -32,6 +34,7 @@ class ClientCredentialsTokenSource;
 class RateLimiter;
 class CancellableSleeper;
 class GraphClient;
+class RefreshTokenSource;
 }  // namespace appkeeper::graph
 namespace appkeeper::handlers {
 class InboundServer;
@@ -39,6 +42,8 @@ class InboundServer;
 
 namespace appkeeper::daemon {
 
+class CredentialVault;
+class Maintenance;
 class Planner;
 class UpgradeWorker;
 class WorkLoop;
@@ -73,7 +78,10 @@ class Service {
   std::unique_ptr<graph::GraphClient> graph_;
   std::unique_ptr<store::Store> store_;  // the main thread's connection (migrations, status)
   std::vector<std::unique_ptr<store::Store>> threadStores_;
+  std::unique_ptr<CredentialVault> vault_;                      // null: delegated consent off
+  std::unique_ptr<graph::RefreshTokenSource> delegatedTokens_;  // null: delegated consent off
   std::unique_ptr<Planner> planner_;
+  std::unique_ptr<Maintenance> maintenance_;
   std::vector<std::unique_ptr<UpgradeWorker>> workers_;
   std::vector<std::unique_ptr<WorkLoop>> loops_;
   std::unique_ptr<handlers::InboundServer> server_;

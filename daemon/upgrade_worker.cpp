@@ -7,16 +7,28 @@
 #include "daemon/consent.h"
 #include "daemon/time_text.h"
 #include "graph/ascii.h"
+#include "graph/delegated_tokens.h"
 
 namespace appkeeper::daemon {
 namespace {
 
-std::string needsConsentDetail(const std::vector<RscPermission>& rsc) {
+std::string rscNames(const std::vector<RscPermission>& rsc) {
   std::string names;
   for (const auto& p : normalized(rsc)) names += (names.empty() ? "" : ", ") + p.value;
-  return "app requires resource-specific consent (" + names +
-         "); upgrading it needs a delegated token: run `appkeeper login` (coming) - Graph does "
-         "not support app-only RSC upgrades";
+  return names;
+}
+
+// No delegated token source at all: say what to configure.
+std::string needsConsentDetail(const std::vector<RscPermission>& rsc) {
+  return "app requires resource-specific consent (" + rscNames(rsc) +
+         ") and Graph does not support app-only RSC upgrades: configure [delegated] key_file "
+         "and run `appkeeper login`";
+}
+
+// A source is configured but its sign-in is missing, revoked or expired.
+std::string loginRequiredDetail(const std::vector<RscPermission>& rsc, const Error& e) {
+  return "app requires resource-specific consent (" + rscNames(rsc) +
+         ") and the delegated sign-in is not usable: " + e.message;
 }
 
 }  // namespace
@@ -113,7 +125,8 @@ void UpgradeWorker::runJob(Run& run) {
                   "already current (installed " + installed->version + ", target " +
                       spec.targetVersion + ")");
   }
-  if (!target.rsc.empty() && delegatedTokens_ == nullptr) {
+  const bool delegated = needsDelegatedToken(target.rsc);
+  if (delegated && delegatedTokens_ == nullptr) {
     return finish(run, store::JobState::kBlocked, kOutcomeNeedsDelegatedConsent,
                   needsConsentDetail(target.rsc));
   }
@@ -121,15 +134,28 @@ void UpgradeWorker::runJob(Run& run) {
   const auto consent = consentFor(target.rsc);
   if (!holdLease(run)) return;
   auto upgraded = graph_.upgrade(spec.teamId, spec.installationId, consent,
-                                 target.rsc.empty() ? nullptr : delegatedTokens_);
+                                 delegated ? delegatedTokens_ : nullptr);
   if (!upgraded) {
     const Error& e = upgraded.error();
+    if (delegated && e.code == graph::kLoginRequiredCode) {
+      // Only the jobs that need the delegated token pause; the rest keep flowing.
+      logger_->warn("job {}: team {} app {}: paused until an admin runs `appkeeper login`: {}",
+                    run.job.id, spec.teamId, spec.teamsAppId, e.message);
+      return finish(run, store::JobState::kBlocked, kOutcomeNeedsDelegatedConsent,
+                    loginRequiredDetail(target.rsc, e));
+    }
     if (e.httpStatus == 403 && graph::equalsIgnoreCaseAscii(e.innerCode, "AccessDenied") &&
-        !target.rsc.empty()) {
+        delegated) {
       run.audit.httpStatus = e.httpStatus;
       run.audit.requestId = e.requestId;
+      const std::string why =
+          delegatedTokens_ == nullptr
+              ? needsConsentDetail(target.rsc)
+              : "app requires resource-specific consent (" + rscNames(target.rsc) +
+                    ") and Graph refused the delegated upgrade: run `appkeeper login` as an admin "
+                    "who may consent to it";
       return finish(run, store::JobState::kBlocked, kOutcomeNeedsDelegatedConsent,
-                    needsConsentDetail(target.rsc) + "; Graph answered: " + e.message);
+                    why + "; Graph answered: " + e.message);
     }
     return onError(run, e, "upgrading");
   }

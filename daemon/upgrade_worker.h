@@ -4,12 +4,16 @@
 // the job's target version (propagation lag, Decision 9) -> "waiting", retried after
 // propagationRetry until the job is older than propagationPatience, then "failed". Read the
 // installation: at or above the target -> "skipped" (Decision 2); gone (404) -> "skipped" and
-// removed from the inventory. The target needs RSC and no delegated token source is configured
-// -> blocked, "needs-delegated-consent", never retried (Decision 3); a 403 AccessDenied answer to
-// the upgrade of an RSC app means the same. Otherwise POST upgrade with consentFor(required set)
-// (Decision 4) -> "upgraded". Errors follow RetryPolicy: "retrying" (persisted run_at) or
-// "failed". Every outcome is one state change + audit record in one store transaction, and one
-// log line (team, app, versions, status, request-id).
+// removed from the inventory. A target that needs RSC is upgraded with the delegated token
+// source (Decision 3); without one -> blocked, "needs-delegated-consent" (detail: configure
+// [delegated] key_file and run `appkeeper login`), never retried. With one, a token error whose
+// code is graph::kLoginRequiredCode (no sign-in, invalid_grant, interaction_required) blocks
+// just that job the same way, with a warn line saying to run `appkeeper login` (the login
+// releases it); other token errors follow RetryPolicy like any Graph error. A 403
+// AccessDenied answer to the upgrade of an RSC app also blocks. Otherwise POST upgrade with
+// consentFor(required set) (Decision 4) -> "upgraded". Errors follow RetryPolicy: "retrying"
+// (persisted run_at) or "failed". Every outcome is one state change + audit record in one store
+// transaction, and one log line (team, app, versions, status, request-id).
 //
 // Before the POST the lease is renewed when half of it has passed; a lost lease drops the job
 // (another worker owns it) instead of upgrading twice. On shutdown (Graph call cancelled) the

@@ -103,14 +103,31 @@ InstallationRef parseInstallationResource(std::string_view resource) {
   return ref;
 }
 
-InboundResponse handleGraphNotifications(const InboundRequest& request, store::Store& store,
-                                         spdlog::logger& logger) {
+namespace {
+
+// The clientStates of subscriptions being created (their Graph id is not known yet).
+Result<std::vector<std::string>> pendingClientStates(store::Store& store) {
+  auto all = store.subscriptions();
+  if (!all) return all.error();
+  std::vector<std::string> states;
+  for (const auto& s : *all) {
+    if (std::string_view(s.id).substr(0, kPendingSubscriptionPrefix.size()) ==
+        kPendingSubscriptionPrefix) {
+      states.push_back(s.clientState);
+    }
+  }
+  return states;
+}
+
+InboundResponse handleDelivery(const InboundRequest& request, store::Store& store,
+                               spdlog::logger& logger, const char* event) {
   auto batch = parseNotificationBatch(request.body);
   if (!batch) return errorResponse(400, "badRequest", batch.error().message);
 
   // One lookup per distinct subscription: a delivery often batches many items of one.
   // nullopt = no such subscription.
   std::map<std::string, std::optional<std::string>> clientStates;
+  std::optional<std::vector<std::string>> pending;  // read once, only when needed
   nlohmann::json accepted = nlohmann::json::array();
   std::vector<store::AuditRecord> audits;
   audits.reserve(batch->size());
@@ -119,7 +136,7 @@ InboundResponse handleGraphNotifications(const InboundRequest& request, store::S
     const std::string subscriptionId = stringField(item, "subscriptionId");
     InstallationRef ref = parseInstallationResource(stringField(item, "resource"));
     store::AuditRecord audit;
-    audit.event = kEvent;
+    audit.event = event;
     audit.tenantId = clip(stringField(item, "tenantId"), 128);
     audit.teamsAppId = clip(ref.teamsAppId, 256);
     audit.installationId = clip(ref.installationId, 512);
@@ -141,12 +158,29 @@ InboundResponse handleGraphNotifications(const InboundRequest& request, store::S
         known = clientStates.emplace(subscriptionId, std::move(state)).first;
       }
       auto given = item.find("clientState");
-      if (!known->second) {
-        rejection = "unknown subscription";
-      } else if (given == item.end() || !given->is_string()) {
-        rejection = "missing clientState";
-      } else if (!constantTimeEquals(given->get_ref<const std::string&>(), *known->second)) {
-        rejection = "clientState mismatch";
+      if (given == item.end() || !given->is_string()) {
+        rejection = known->second ? "missing clientState" : "unknown subscription";
+      } else if (known->second) {
+        if (!constantTimeEquals(given->get_ref<const std::string&>(), *known->second)) {
+          rejection = "clientState mismatch";
+        }
+      } else {
+        // Perhaps a subscription whose creation has not returned yet: its record is pending.
+        if (!pending) {
+          auto states = pendingClientStates(store);
+          if (!states) {
+            logger.error("graph notifications: subscription lookup failed ({}): {}",
+                         toString(states.error().kind), states.error().message);
+            return unavailableResponse("the notification could not be stored; retry later");
+          }
+          pending = std::move(*states);
+        }
+        bool matched = false;
+        for (const auto& state : *pending) {
+          // Every candidate is compared, so the time taken does not say which one matched.
+          matched = constantTimeEquals(given->get_ref<const std::string&>(), state) || matched;
+        }
+        if (!matched) rejection = "unknown subscription";
       }
     }
 
@@ -177,15 +211,26 @@ InboundResponse handleGraphNotifications(const InboundRequest& request, store::S
     }
   }
   if (rejected > 0) {
-    logger.warn("graph notifications: {} item(s) rejected, {} accepted", rejected,
-                audits.size() - rejected);
+    logger.warn("{}: {} item(s) rejected, {} accepted", event, rejected, audits.size() - rejected);
   } else {
-    logger.debug("graph notifications: {} item(s) accepted", audits.size());
+    logger.debug("{}: {} item(s) accepted", event, audits.size());
   }
   // 202 even when every item was rejected: a non-2xx would make Graph (or whoever forged the
   // delivery) retry it for hours, and nothing about it will ever become acceptable. Nothing was
   // enqueued; the rejections are in the audit log.
   return emptyResponse(202);
+}
+
+}  // namespace
+
+InboundResponse handleGraphNotifications(const InboundRequest& request, store::Store& store,
+                                         spdlog::logger& logger) {
+  return handleDelivery(request, store, logger, kEvent);
+}
+
+InboundResponse handleGraphLifecycle(const InboundRequest& request, store::Store& store,
+                                     spdlog::logger& logger) {
+  return handleDelivery(request, store, logger, kLifecycleAuditEvent);
 }
 
 }  // namespace appkeeper::handlers

@@ -1,10 +1,18 @@
-// POST /graph/notifications: Microsoft Graph change notifications (shared/graph-api.md 3.5-3.8).
+// POST /graph/notifications and POST /graph/lifecycle: Microsoft Graph change and lifecycle
+// notifications (shared/graph-api.md 3.5-3.8).
 //
 // validationHandshake answers the subscription validation request: the decoded validationToken
 // echoed as text/plain (opaque, never interpreted). handleGraphNotifications checks every item's
 // clientState against the stored subscription, persists the accepted items as one inbox payload
 // {"value":[...]} together with one audit record per item (accepted or rejected) in a single
 // store call, and answers 202 - no Graph call inline, so the answer stays far below Graph's 3 s.
+// handleGraphLifecycle does exactly the same for the lifecycleNotificationUrl (audit event
+// "graph-lifecycle"); the planner acts on an item's lifecycleEvent wherever it arrived, since
+// Graph may send lifecycle items to either URL.
+//
+// A clientState matches the stored subscription with that id, or - while the daemon creates a
+// subscription and Graph's answer (with the id) is not stored yet - a pending record whose id
+// starts with kPendingSubscriptionPrefix: Graph may deliver before create returns.
 //
 // Borrows the store and logger for the call only. Not thread-safe beyond what the borrowed store
 // is (one store connection per calling thread). Never throws: bad bodies are 400, a store that
@@ -28,6 +36,9 @@ class logger;
 namespace appkeeper::handlers {
 
 inline constexpr size_t kMaxValidationTokenBytes = 1024;
+// Subscription records stored before POST /subscriptions answers: "pending:<nonce>".
+inline constexpr std::string_view kPendingSubscriptionPrefix = "pending:";
+inline constexpr char kLifecycleAuditEvent[] = "graph-lifecycle";
 
 // 200 text/plain echo when the request carries a validationToken query parameter (whatever its
 // content type), 400 when that token is empty or longer than kMaxValidationTokenBytes; nullopt
@@ -48,5 +59,7 @@ InstallationRef parseInstallationResource(std::string_view resource);
 
 InboundResponse handleGraphNotifications(const InboundRequest& request, store::Store& store,
                                          spdlog::logger& logger);
+InboundResponse handleGraphLifecycle(const InboundRequest& request, store::Store& store,
+                                     spdlog::logger& logger);
 
 }  // namespace appkeeper::handlers

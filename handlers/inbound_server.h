@@ -2,7 +2,8 @@
 // signed catalog publish events and health probes. Its handlers check, persist, and answer: no
 // Graph call is ever made inline, so answers stay well within Graph's 3 s.
 //
-// Routes: POST /graph/notifications, POST /events/catalog, GET /healthz, GET /readyz.
+// Routes: POST /graph/notifications, POST /graph/lifecycle, POST /events/catalog, GET /healthz,
+// GET /readyz.
 // Persistence goes through store::Store connections opened on `dbPath` (one per server thread,
 // see store_pool.h); when the store cannot keep a delivery the answer is 503 so senders retry.
 //

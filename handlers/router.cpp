@@ -10,7 +10,7 @@
 namespace appkeeper::handlers {
 namespace {
 
-enum class Route { kNotifications, kCatalogEvents, kHealth, kReady };
+enum class Route { kNotifications, kLifecycle, kCatalogEvents, kHealth, kReady };
 
 struct RouteSpec {
   std::string_view path;
@@ -20,6 +20,7 @@ struct RouteSpec {
 
 constexpr RouteSpec kRoutes[] = {
     {"/graph/notifications", "POST", Route::kNotifications},
+    {"/graph/lifecycle", "POST", Route::kLifecycle},
     {"/events/catalog", "POST", Route::kCatalogEvents},
     {"/healthz", "GET", Route::kHealth},
     {"/readyz", "GET", Route::kReady},
@@ -84,6 +85,7 @@ InboundResponse Router::handle(const InboundRequest& request) const {
       if (!config_.ready || config_.ready()) return jsonResponse(200, {{"status", "ready"}});
       return jsonResponse(503, {{"status", "not ready"}});
     case Route::kNotifications:
+    case Route::kLifecycle:
       // Graph sends the handshake as text/plain; it needs neither a JSON body nor the store.
       if (auto handshake = validationHandshake(request)) return *handshake;
       break;
@@ -103,6 +105,7 @@ InboundResponse Router::handle(const InboundRequest& request) const {
   if (spec->route == Route::kNotifications) {
     return handleGraphNotifications(request, **lease, logger_);
   }
+  if (spec->route == Route::kLifecycle) return handleGraphLifecycle(request, **lease, logger_);
   CatalogEventContext ctx{config_.catalogKey, config_.tenantId, clock_.now()};
   return handleCatalogEvent(request, ctx, **lease, logger_);
 }

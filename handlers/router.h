@@ -3,6 +3,7 @@
 // exempt), borrows a store connection when the route persists something (503 + Retry-After when
 // none is free in time), and dispatches to the route functions:
 //   POST /graph/notifications -> graph_notifications.h
+//   POST /graph/lifecycle     -> graph_notifications.h (lifecycle events, same checks)
 //   POST /events/catalog      -> catalog_events.h
 //   GET  /healthz             -> 200 {"status":"ok"} (process alive, no store access)
 //   GET  /readyz              -> 200 {"status":"ready"} / 503 {"status":"not ready"}

@@ -1,10 +1,14 @@
 #include "daemon/cli_args.h"
 
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "daemon/commands.h"
 #include "daemon/config.h"
+#include "fakes/temp_dir.h"
+#include "store/store.h"
 
 using namespace appkeeper;
 using namespace appkeeper::daemon;
@@ -65,7 +69,8 @@ TEST_CASE("an unknown option, command or a missing value is a usage error, exit 
   CHECK(usageError({"audit", "--bogus"}) ==
         "unknown option \"--bogus\" for audit (see: appkeeper audit --help)");
   CHECK(usageError({"frobnicate"}) == "unknown command \"frobnicate\" (see: appkeeper --help)");
-  CHECK(usageError({}) == "no command given: use serve, audit or jobs (see: appkeeper --help)");
+  CHECK(usageError({}) ==
+        "no command given: use serve, status, audit, jobs, plan or login (see: appkeeper --help)");
   CHECK(usageError({"jobs", "--state"}) == "--state needs a value (see: appkeeper jobs --help)");
   CHECK(usageError({"serve", "--db", "x"}) ==
         "unknown option \"--db\" for serve (see: appkeeper serve --help)");
@@ -131,4 +136,80 @@ TEST_CASE("a config error in audit or jobs exits 2, an unreadable database exits
   CHECK(db.code == 1);
   CHECK(db.err.rfind("appkeeper: cannot open the database /nonexistent/appkeeper.db read-only: ",
                      0) == 0);
+}
+
+TEST_CASE("plan needs --app and takes --config and --format table|json", "[daemon][cli]") {
+  auto cl = parseOk({"plan", "--app", "app-1", "--config", "/tmp/a.ini", "--format", "json"});
+  CHECK(cl.command == Command::kPlan);
+  CHECK(cl.plan.app == "app-1");
+  CHECK(cl.plan.format == ReportFormat::kJson);
+  CHECK(cl.store.configPath == "/tmp/a.ini");
+  CHECK(parseOk({"plan", "--app=x"}).plan.format == ReportFormat::kTable);
+  CHECK(usageError({"plan"}) ==
+        "plan needs --app ID (the catalog id or externalId of the app) (see: appkeeper plan "
+        "--help)");
+  CHECK(usageError({"plan", "--app", "x", "--format", "jsonl"}) ==
+        "--format \"jsonl\": use table or json (see: appkeeper plan --help)");
+  CHECK(usageError({"plan", "--app", "x", "--db", "a.db"}) ==
+        "unknown option \"--db\" for plan (see: appkeeper plan --help)");
+}
+
+TEST_CASE("status takes --config or --db and --format table|json", "[daemon][cli]") {
+  auto cl = parseOk({"status", "--db", "/d.db", "--format", "json"});
+  CHECK(cl.command == Command::kStatus);
+  CHECK(cl.store.dbPath == "/d.db");
+  CHECK(cl.status.format == ReportFormat::kJson);
+  CHECK(parseOk({"status"}).status.format == ReportFormat::kTable);
+  CHECK(usageError({"status", "--db", "a.db", "--config", "b.ini"}) ==
+        "give --config or --db, not both (see: appkeeper status --help)");
+}
+
+TEST_CASE("login takes only --config", "[daemon][cli]") {
+  auto cl = parseOk({"login", "--config", "/tmp/a.ini"});
+  CHECK(cl.command == Command::kLogin);
+  CHECK(cl.store.configPath == "/tmp/a.ini");
+  CHECK(usageError({"login", "--db", "x"}) ==
+        "unknown option \"--db\" for login (see: appkeeper login --help)");
+}
+
+TEST_CASE("the help covers status, plan and login", "[daemon][cli]") {
+  Run overview = run({"--help"});
+  CHECK(overview.out.find("appkeeper plan  --app ID") != std::string::npos);
+  CHECK(overview.out.find("appkeeper login [--config FILE]") != std::string::npos);
+  CHECK(overview.out.find("appkeeper status [--config FILE | --db PATH]") != std::string::npos);
+  CHECK(run({"plan", "--help"}).out.rfind("Usage: appkeeper plan --app ID", 0) == 0);
+  CHECK(run({"help", "login"}).out.rfind("Usage: appkeeper login", 0) == 0);
+  CHECK(run({"status", "--help"}).out.find("delegated sign-in") != std::string::npos);
+}
+
+TEST_CASE("login without [delegated] key_file exits 2 saying how to create the key",
+          "[daemon][cli]") {
+  appkeeper::testing::TempDir dir;
+  std::ofstream(dir.file("client_secret")) << "secret\n";
+  std::ofstream(dir.file("appkeeper.ini"))
+      << "[graph]\ntenant_id = t\nclient_id = c\nclient_secret_file = " << dir.file("client_secret")
+      << "\n[store]\npath = " << dir.file("appkeeper.db") << "\n";
+  Run r = run({"login", "--config", dir.file("appkeeper.ini")});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("openssl rand -base64 32") != std::string::npos);
+  CHECK(r.err.find("[delegated] key_file") != std::string::npos);
+
+  // A key file that is named but missing is a configuration error too, with the same hint.
+  Environment env{{"APPKEEPER_DELEGATED_KEY_FILE", dir.file("missing.key")}};
+  std::ostringstream out, err;
+  CHECK(runApp({"login", "--config", dir.file("appkeeper.ini")}, env, out, err) == 2);
+  CHECK(err.str().find("openssl rand -base64 32") != std::string::npos);
+}
+
+TEST_CASE("status of a fresh database prints a summary and exits 0", "[daemon][cli]") {
+  appkeeper::testing::TempDir dir;
+  SystemClock clock;
+  { REQUIRE(store::Store::open(dir.file("a.db"), clock).ok()); }
+  Run r = run({"status", "--db", dir.file("a.db")});
+  CHECK(r.code == 0);
+  CHECK(r.out.find("Subscriptions: none\nJobs: none\n") == 0);
+  CHECK(r.out.find("Delegated sign-in: none") != std::string::npos);
+  Run j = run({"status", "--db", dir.file("a.db"), "--format", "json"});
+  CHECK(j.code == 0);
+  CHECK(nlohmann::json::parse(j.out)["delegatedLogin"]["state"] == "none");
 }

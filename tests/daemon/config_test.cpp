@@ -48,9 +48,23 @@ std::string fullConfig(const TempDir& dir) {
          "secret_file = " +
          dir.file("catalog_secret") +
          "\n"
+         "[apps]\n"
+         "watch = app-1, ext-2  app-3\n"
+         "[subscriptions]\n"
+         "lifetime_seconds = 7200\n"
+         "renew_before_seconds = 3600\n"
+         "[reconcile]\n"
+         "interval_seconds = 600\n"
+         "catalog_poll_seconds = 900\n"
+         "[delegated]\n"
+         "device_code_url = http://127.0.0.1:4000/{tenant}/oauth2/v2.0/devicecode\n"
+         "scope = https://graph.microsoft.com/.default offline_access\n"
          "[log]\n"
          "level = debug\n";
 }
+
+// 32 bytes, base64.
+const char* kDelegatedKey = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
 
 std::string errorOf(const Result<Config>& r) {
   REQUIRE_FALSE(r.ok());
@@ -88,7 +102,58 @@ TEST_CASE("every configuration key is parsed into the config struct", "[daemon][
   CHECK(config->workers.propagationRetry == std::chrono::seconds(60));
   CHECK(config->workers.shutdownGrace == std::chrono::seconds(4));
   CHECK(config->catalogEvents.secret == kSecret);
+  CHECK(config->apps.watch == std::vector<std::string>{"app-1", "ext-2", "app-3"});
+  CHECK(config->subscriptions.lifetime == std::chrono::seconds(7200));
+  CHECK(config->subscriptions.renewBefore == std::chrono::seconds(3600));
+  CHECK(config->reconcile.interval == std::chrono::seconds(600));
+  CHECK(config->reconcile.catalogPollInterval == std::chrono::seconds(900));
+  CHECK(config->delegated.deviceCodeEndpoint("tenant-1") ==
+        "http://127.0.0.1:4000/tenant-1/oauth2/v2.0/devicecode");
+  CHECK(config->delegated.scope == "https://graph.microsoft.com/.default offline_access");
+  CHECK_FALSE(config->delegated.enabled());
   CHECK(config->log.level == "debug");
+}
+
+TEST_CASE("a delegated key file enables delegated upgrades and must hold 32 bytes",
+          "[daemon][config]") {
+  TempDir dir;
+  dir.write("key", std::string(kDelegatedKey) + "\n");
+  auto config = parseConfig(fullConfig(dir) + "[delegated]\nkey_file = " + dir.file("key") + "\n",
+                            dir.file("appkeeper.ini"), {});
+  INFO((config ? "" : config.error().message));
+  REQUIRE(config.ok());
+  CHECK(config->delegated.enabled());
+  CHECK(config->delegated.key.size() == 32);
+
+  dir.write("short", "c2hvcnQ=\n");
+  auto bad = parseConfig(fullConfig(dir) + "[delegated]\nkey_file = " + dir.file("short") + "\n",
+                         dir.file("appkeeper.ini"), {});
+  auto message = errorOf(bad);
+  CHECK(message.find("[delegated] key_file") != std::string::npos);
+  CHECK(message.find("openssl rand -base64 32") != std::string::npos);
+  CHECK(message.find("c2hvcnQ") == std::string::npos);
+}
+
+TEST_CASE("login and plan need the Graph credentials but not the catalog secret",
+          "[daemon][config]") {
+  TempDir dir;
+  dir.write("cs", "x");
+  auto config = parseConfig("[graph]\ntenant_id = t\nclient_id = c\nclient_secret_file = " +
+                                dir.file("cs") + "\n",
+                            "/a.ini", {}, {.forServe = true, .needsCatalogSecret = false});
+  INFO((config ? "" : config.error().message));
+  REQUIRE(config.ok());
+  CHECK(config->graph.clientSecret == "x");
+  CHECK(config->catalogEvents.secret.empty());
+}
+
+TEST_CASE("a renewal margin not below the subscription lifetime is refused", "[daemon][config]") {
+  TempDir dir;
+  auto config = parseConfig(fullConfig(dir), "/a.ini",
+                            {{"APPKEEPER_SUBSCRIPTIONS_RENEW_BEFORE_SECONDS", "7200"}});
+  CHECK(errorOf(config) ==
+        "config /a.ini: [subscriptions] renew_before_seconds (7200) must be less than "
+        "lifetime_seconds (7200)");
 }
 
 TEST_CASE("optional keys take their documented defaults", "[daemon][config]") {
@@ -116,6 +181,14 @@ TEST_CASE("optional keys take their documented defaults", "[daemon][config]") {
   CHECK(config->workers.propagationPatience == std::chrono::hours(48));
   CHECK(config->workers.propagationRetry == std::chrono::seconds(300));
   CHECK(config->workers.shutdownGrace == std::chrono::seconds(20));
+  CHECK(config->apps.watch.empty());
+  CHECK(config->subscriptions.lifetime == std::chrono::hours(71));
+  CHECK(config->subscriptions.renewBefore == std::chrono::hours(24));
+  CHECK(config->reconcile.interval == std::chrono::hours(24));
+  CHECK(config->reconcile.catalogPollInterval == std::chrono::hours(24));
+  CHECK(config->delegated.deviceCodeEndpoint("t") ==
+        "https://login.microsoftonline.com/t/oauth2/v2.0/devicecode");
+  CHECK_FALSE(config->delegated.enabled());
   CHECK(config->log.level == "info");
 }
 
@@ -217,8 +290,8 @@ TEST_CASE("a catalog secret that is not whsec_<base64> is refused without echoin
 TEST_CASE("unknown sections and keys are errors with the file and line", "[daemon][config]") {
   TempDir dir;
   CHECK(errorOf(parseConfig(fullConfig(dir) + "[wokers]\ncount = 3\n", "/a.ini", {})) ==
-        "config /a.ini:31: unknown section [wokers] (known: listen, graph, store, workers, "
-        "catalog_events, log)");
+        "config /a.ini:42: unknown section [wokers] (known: listen, graph, store, workers, "
+        "catalog_events, apps, subscriptions, reconcile, delegated, log)");
   std::string message =
       errorOf(parseConfig("[workers]\ncuont = 3\n", "/a.ini", {}, {.forServe = false}));
   CHECK(message.rfind("config /a.ini:2: unknown key [workers] cuont (known: count, ", 0) == 0);

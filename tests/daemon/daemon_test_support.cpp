@@ -3,6 +3,8 @@
 #include <fstream>
 #include <regex>
 
+#include "graph/graph_datetime.h"
+
 namespace appkeeper::daemon::testing {
 namespace {
 
@@ -89,6 +91,66 @@ std::string FakeGraph::versionIn(const std::string& installationId) const {
   return "";
 }
 
+void FakeGraph::setVersion(const std::string& installationId, const std::string& version) {
+  for (auto& i : installations_) {
+    if (i.id == installationId) i.version = version;
+  }
+}
+
+void FakeGraph::uninstall(const std::string& installationId) {
+  std::erase_if(installations_, [&](const Installation& i) { return i.id == installationId; });
+}
+
+void FakeGraph::removeTeam(const std::string& teamId) {
+  std::erase(teams_, teamId);
+  std::erase_if(installations_, [&](const Installation& i) { return i.teamId == teamId; });
+}
+
+Result<graph::HttpResponse> FakeGraph::handleSubscriptions(const graph::HttpRequest& request,
+                                                           const std::vector<std::string>& segments,
+                                                           int requestId) {
+  auto view = [](json sub) {
+    sub.erase("clientState");  // Graph never returns it in a list
+    return sub;
+  };
+  if (segments.size() == 1 && request.method == "POST") {
+    ++subscriptionCreates;
+    json body = json::parse(request.body);
+    if (!subscriptionCreateFaults.empty()) {
+      auto r = subscriptionCreateFaults.front();
+      subscriptionCreateFaults.pop_front();
+      return r;
+    }
+    if (onSubscriptionCreate) onSubscriptionCreate(body);
+    json sub = body;
+    sub["id"] = "sub-" + std::to_string(++subscriptionIds_);
+    sub["applicationId"] = "client-1";
+    subscriptions[sub["id"]] = sub;
+    return jsonResponse(201, view(sub), requestId);
+  }
+  if (segments.size() == 1 && request.method == "GET") {
+    json value = json::array();
+    for (const auto& [id, sub] : subscriptions) value.push_back(view(sub));
+    return jsonResponse(200, {{"value", value}}, requestId);
+  }
+  if (segments.size() == 2) {
+    auto it = subscriptions.find(segments[1]);
+    if (it == subscriptions.end()) return error(404, "ResourceNotFound");
+    if (request.method == "PATCH") {
+      ++subscriptionRenewals;
+      it->second["expirationDateTime"] = json::parse(request.body).at("expirationDateTime");
+      return jsonResponse(200, view(it->second), requestId);
+    }
+    if (request.method == "DELETE") {
+      ++subscriptionDeletes;
+      subscriptions.erase(it);
+      return graph::HttpResponse{204, {}, ""};
+    }
+  }
+  return Error::internal("FakeGraph: no subscription route for " + request.method + " " +
+                         request.url);
+}
+
 const AppDefinition* FakeGraph::latest(const std::string& appId) const {
   auto it = apps_.find(appId);
   if (it == apps_.end()) return nullptr;
@@ -170,16 +232,24 @@ Result<graph::HttpResponse> FakeGraph::handle(const graph::HttpRequest& request)
     for (const auto& [id, a] : apps_) {
       auto byId = filterValue(filter, "id");
       auto byExternal = filterValue(filter, "externalId");
-      if ((byId && *byId == a.id) ||
+      if (filterValue(filter, "distributionMethod") == std::optional<std::string>("organization") ||
+          (byId && *byId == a.id) ||
           (byExternal && !a.externalId.empty() && *byExternal == a.externalId)) {
         value.push_back(appJson(a));
       }
     }
     return jsonResponse(200, {{"value", value}}, rid);
   }
+  if (!segments.empty() && segments[0] == "subscriptions") {
+    return handleSubscriptions(request, segments, rid);
+  }
   if (request.method == "GET" && segments == std::vector<std::string>{"teams"}) {
     ++teamPageGets;
-    const size_t from = param("$skiptoken").empty() ? 0 : std::stoul(param("$skiptoken"));
+    const std::string token = param("$skiptoken");
+    if (token.find_first_not_of("0123456789") != std::string::npos) {
+      return error(400, "BadRequest");  // a skip token the server no longer accepts
+    }
+    const size_t from = token.empty() ? 0 : std::stoul(token);
     json value = json::array();
     for (size_t i = from; i < teams_.size() && i < from + pageSize; ++i) {
       value.push_back({{"id", teams_[i]}});

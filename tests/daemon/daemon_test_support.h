@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 #include <deque>
+#include <functional>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -83,6 +84,18 @@ class FakeGraph {
   std::string install(const std::string& teamId, const std::string& appId,
                       const std::string& version);
   std::string versionIn(const std::string& installationId) const;
+  // Changes Graph's side only (what a notification would report, or drift the daemon missed).
+  void setVersion(const std::string& installationId, const std::string& version);
+  void uninstall(const std::string& installationId);
+  void removeTeam(const std::string& teamId);
+
+  // POST/GET/PATCH/DELETE /subscriptions. `subscriptions` holds Graph's side by id (the JSON
+  // Graph answers, plus "clientState"); tests may add strays or drop entries.
+  std::map<std::string, nlohmann::json> subscriptions;
+  int subscriptionCreates = 0, subscriptionRenewals = 0, subscriptionDeletes = 0;
+  std::deque<graph::HttpResponse> subscriptionCreateFaults;
+  // Called while a create is "validating", before the 201 (a notification may race it).
+  std::function<void(const nlohmann::json& body)> onSubscriptionCreate;
 
   // Answers for the next upgrade POSTs / catalog GETs, before the normal behaviour resumes.
   std::deque<graph::HttpResponse> upgradeFaults;
@@ -113,7 +126,12 @@ class FakeGraph {
   nlohmann::json installationJson(const Installation& i) const;
   const AppDefinition* latest(const std::string& appId) const;
 
+  Result<graph::HttpResponse> handleSubscriptions(const graph::HttpRequest& request,
+                                                  const std::vector<std::string>& segments,
+                                                  int requestId);
+
   std::vector<std::string> teams_;
+  int subscriptionIds_ = 0;
   std::map<std::string, App> apps_;
   std::vector<Installation> installations_;
   int requestIds_ = 0;

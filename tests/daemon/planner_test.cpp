@@ -221,3 +221,153 @@ TEST_CASE("a Graph call cancelled by shutdown releases the event without a retry
   auto again = must(f.store->claimInbox(60s));  // due at once, not after a backoff
   REQUIRE(again.has_value());
 }
+
+namespace {
+
+nlohmann::json change(const std::string& changeType, const std::string& installationId) {
+  return {{"subscriptionId", "s"},
+          {"changeType", changeType},
+          {"tenantId", FakeGraph::kTenant},
+          {"clientState", "x"},
+          {"resource", "appCatalogs/teamsApps('app-1')/installations('" + installationId + "')"}};
+}
+
+nlohmann::json lifecycle(const std::string& event, const std::string& subscriptionId) {
+  return {{"subscriptionId", subscriptionId},
+          {"tenantId", FakeGraph::kTenant},
+          {"clientState", "x"},
+          {"lifecycleEvent", event}};
+}
+
+void deliver(store::Store& s, const std::vector<nlohmann::json>& items) {
+  REQUIRE(must(s.acceptNotification(nlohmann::json{{"value", items}}.dump(), {})).has_value());
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a created notification for an installation the inventory lacks requests a reconciliation",
+    "[daemon][planner]") {
+  PlannerFixture f;
+  deliver(*f.store, {change("created", "inst-new"), change("updated", "inst-new2")});
+  REQUIRE(f.planner.runOnce());
+  auto active = must(f.store->activeReconciliation());
+  REQUIRE(active.has_value());
+  CHECK(active->reason.find("unknown installation") != std::string::npos);
+  CHECK(f.queued().empty());
+  CHECK(f.g.net.requestCount() == 0);  // the team is unknown: nothing to read yet
+}
+
+TEST_CASE("a created notification at an old version of a known installation enqueues its upgrade",
+          "[daemon][planner]") {
+  PlannerFixture f;
+  const std::string id = f.g.graph.install("t3", "app-1", "1.0.0");
+  // Known from an earlier scan at another version (e.g. removed and installed again).
+  REQUIRE(
+      f.store->upsertInstallations({{FakeGraph::kTenant, "t3", id, "app-1", "d", "2.0.0"}}).ok());
+  deliver(*f.store, {change("created", id)});
+  REQUIRE(f.planner.runOnce());
+  auto jobs = f.queued();
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0].spec.installationId == id);
+  CHECK(jobs[0].spec.teamId == "t3");
+  CHECK(jobs[0].spec.fromVersion == "1.0.0");
+  CHECK(jobs[0].spec.targetVersion == "2.0.0");
+  auto row = must(f.store->installationById(FakeGraph::kTenant, id));
+  REQUIRE(row.has_value());
+  CHECK(row->version == "1.0.0");
+  CHECK(f.g.graph.installationGets == 1);
+}
+
+TEST_CASE("an updated notification after our upgrade confirms it once, without reading Graph",
+          "[daemon][planner]") {
+  PlannerFixture f;
+  const std::string id = "t1##app-1==";
+  store::JobSpec spec{FakeGraph::kTenant, "t1", id, "app-1", "1.0.0", "2.0.0", std::nullopt};
+  REQUIRE(must(f.store->enqueue({spec})) == 1);
+  auto job = must(f.store->claimJob("w1", 60s));
+  REQUIRE(job.has_value());
+  store::AuditRecord upgraded;
+  upgraded.outcome = "upgraded";
+  REQUIRE(f.store->finishJob(job->id, "w1", store::JobState::kSucceeded, upgraded).ok());
+  // The worker wrote the new version into the inventory.
+  REQUIRE(
+      f.store->upsertInstallations({{FakeGraph::kTenant, "t1", id, "app-1", "d", "2.0.0"}}).ok());
+
+  deliver(*f.store, {change("updated", id)});
+  REQUIRE(f.planner.runOnce());
+  deliver(*f.store, {change("updated", id)});  // Graph may say it twice
+  REQUIRE(f.planner.runOnce());
+  auto confirmed = auditOf(*f.store, "upgrade-confirmed", "confirmed");
+  REQUIRE(confirmed.size() == 1);
+  CHECK(confirmed[0].jobId == job->id);
+  CHECK(confirmed[0].toVersion == "2.0.0");
+  CHECK(confirmed[0].installationId == id);
+  CHECK(f.g.net.requestCount() == 0);
+}
+
+TEST_CASE("an updated notification for an upgrade made elsewhere refreshes the row from Graph",
+          "[daemon][planner]") {
+  PlannerFixture f;
+  const std::string id = f.g.graph.install("t2", "app-1", "2.0.0");
+  REQUIRE(
+      f.store->upsertInstallations({{FakeGraph::kTenant, "t2", id, "app-1", "d", "1.0.0"}}).ok());
+  deliver(*f.store, {change("updated", id)});
+  REQUIRE(f.planner.runOnce());
+  CHECK(must(f.store->installationById(FakeGraph::kTenant, id))->version == "2.0.0");
+  CHECK(f.queued().empty());
+  CHECK(auditOf(*f.store, "upgrade-confirmed").empty());  // not our upgrade
+}
+
+TEST_CASE("a deleted notification removes the row and cancels its queued job",
+          "[daemon][planner]") {
+  PlannerFixture f;
+  const std::string id = "t4##app-1==";
+  REQUIRE(
+      f.store->upsertInstallations({{FakeGraph::kTenant, "t4", id, "app-1", "d", "1.0.0"}}).ok());
+  store::JobSpec spec{FakeGraph::kTenant, "t4", id, "app-1", "1.0.0", "2.0.0", std::nullopt};
+  REQUIRE(must(f.store->enqueue({spec})) == 1);
+  deliver(*f.store, {change("deleted", id)});
+  REQUIRE(f.planner.runOnce());
+  CHECK_FALSE(must(f.store->installationById(FakeGraph::kTenant, id)).has_value());
+  CHECK(f.queued().empty());
+}
+
+TEST_CASE("lifecycle events go through the store to the maintenance thread", "[daemon][planner]") {
+  PlannerFixture f;
+  for (const char* id : {"sub-a", "sub-b"}) {
+    store::SubscriptionRecord r;
+    r.id = id;
+    r.resource = "/appCatalogs/teamsApps/app-1/installations";
+    r.clientState = "x";
+    r.expiration = f.g.clock.now() + 24h;
+    r.teamsAppId = "app-1";
+    REQUIRE(f.store->putSubscription(r).ok());
+  }
+
+  SECTION("reauthorizationRequired marks the subscription due for renewal") {
+    deliver(*f.store, {lifecycle("reauthorizationRequired", "sub-a")});
+    REQUIRE(f.planner.runOnce());
+    CHECK(must(f.store->subscription("sub-a"))->expiration == WallTime{});
+    CHECK(must(f.store->subscription("sub-b"))->expiration == f.g.clock.now() + 24h);
+    CHECK_FALSE(must(f.store->activeReconciliation()).has_value());
+  }
+  SECTION("subscriptionRemoved drops the record and requests a reconciliation") {
+    deliver(*f.store, {lifecycle("subscriptionRemoved", "sub-a")});
+    REQUIRE(f.planner.runOnce());
+    CHECK_FALSE(must(f.store->subscription("sub-a")).has_value());
+    auto active = must(f.store->activeReconciliation());
+    REQUIRE(active.has_value());
+    CHECK(active->reason == "subscriptionRemoved");
+  }
+  SECTION("missed requests a reconciliation") {
+    deliver(*f.store, {lifecycle("missed", "sub-b")});
+    REQUIRE(f.planner.runOnce());
+    auto active = must(f.store->activeReconciliation());
+    REQUIRE(active.has_value());
+    CHECK(active->reason == "missed");
+    CHECK(must(f.store->subscriptions()).size() == 2);
+  }
+  CHECK(f.g.net.requestCount() == 0);
+  CHECK(auditOf(*f.store, "plan", "planned").size() == 1);
+}

@@ -6,6 +6,7 @@
 
 #include "daemon/consent.h"
 #include "daemon_test_support.h"
+#include "graph/delegated_tokens.h"
 
 using namespace appkeeper;
 using namespace appkeeper::daemon;
@@ -13,11 +14,33 @@ using namespace appkeeper::daemon::testing;
 
 namespace {
 
+// A delegated TokenSource whose answers the test scripts; counts the calls.
+class ScriptedTokenSource final : public graph::TokenSource {
+ public:
+  Result<std::string> token(bool) override {
+    ++calls;
+    if (!errors.empty()) {
+      Error e = errors.front();
+      errors.pop_front();
+      return e;
+    }
+    return std::string("delegated-token");
+  }
+  std::deque<Error> errors;
+  int calls = 0;
+};
+
+Error loginRequired(const std::string& what) {
+  Error e = Error::permanent(what + "; run `appkeeper login`");
+  e.code = graph::kLoginRequiredCode;
+  return e;
+}
+
 struct WorkerFixture {
   TempDir dir;
   GraphHarness g;
   std::unique_ptr<store::Store> store;
-  StaticTokenSource delegatedTokens{"delegated-token"};
+  ScriptedTokenSource delegatedTokens;
   std::unique_ptr<UpgradeWorker> worker;
   std::string installation;
 
@@ -154,7 +177,8 @@ TEST_CASE("an app that needs RSC is marked needs-delegated-consent without calli
   REQUIRE(audit.size() == 1);
   CHECK(audit[0].outcome == "needs-delegated-consent");
   CHECK(audit[0].detail.find("ChannelMessage.Read.Group") != std::string::npos);
-  CHECK(audit[0].detail.find("appkeeper login") != std::string::npos);
+  CHECK(audit[0].detail.find("configure [delegated] key_file and run `appkeeper login`") !=
+        std::string::npos);
   CHECK_FALSE(f.worker->runOnce());  // blocked is not claimable: no retry loop
 }
 
@@ -356,4 +380,74 @@ TEST_CASE("a burst of jobs for one app reads the catalog once", "[daemon][worker
   REQUIRE(f.worker->runOnce());
   CHECK(f.g.graph.catalogGets == 1);
   CHECK(f.g.graph.upgrades.size() == 2);
+}
+
+TEST_CASE("a delegated sign-in that is missing or revoked blocks only the RSC jobs",
+          "[daemon][worker]") {
+  WorkerFixture f(/*withDelegatedToken=*/true);
+  f.g.graph.addVersion("app-1", "2.0.0", {app("ChannelMessage.Read.Group")});
+  f.g.graph.addApp("app-2", "Contoso Tasks");
+  f.g.graph.addVersion("app-2", "1.0.0");
+  f.g.graph.addVersion("app-2", "2.0.0");
+  const std::string other = f.g.graph.install("t1", "app-2", "1.0.0");
+  f.delegatedTokens.errors.push_back(
+      loginRequired("the delegated sign-in stopped working (invalid_grant)"));
+  f.enqueue("2.0.0");
+  store::JobSpec plain{FakeGraph::kTenant, "t1", other, "app-2", "1.0.0", "2.0.0", std::nullopt};
+  REQUIRE(must(f.store->enqueue({plain})) == 1);
+
+  REQUIRE(f.worker->runOnce());
+  REQUIRE(f.worker->runOnce());
+  CHECK_FALSE(f.worker->runOnce());  // the blocked one is not retried in a loop
+
+  CHECK(f.delegatedTokens.calls == 1);
+  REQUIRE(f.g.graph.upgrades.size() == 1);  // only the app without RSC reached Graph
+  CHECK(f.g.graph.upgrades[0].installationId == other);
+  CHECK(f.g.graph.upgrades[0].authorization == "Bearer app-token");
+  auto blocked = auditOf(*f.store, "upgrade", "needs-delegated-consent");
+  REQUIRE(blocked.size() == 1);
+  CHECK(blocked[0].installationId == f.installation);
+  CHECK(blocked[0].detail.find("invalid_grant") != std::string::npos);
+  CHECK(blocked[0].detail.find("run `appkeeper login`") != std::string::npos);
+  CHECK(auditOf(*f.store, "upgrade", "upgraded").size() == 1);
+  CHECK(must(f.store->listJobs(store::JobState::kBlocked, 0)).size() == 1);
+
+  // After `appkeeper login` released it, the job upgrades with the delegated token.
+  REQUIRE(must(f.store->unblockAllJobs("delegated sign-in by admin")) == 1);
+  REQUIRE(f.worker->runOnce());
+  REQUIRE(f.g.graph.upgrades.size() == 2);
+  CHECK(f.g.graph.upgrades[1].authorization == "Bearer delegated-token");
+  CHECK(f.g.graph.versionIn(f.installation) == "2.0.0");
+  CHECK(auditOf(*f.store, "upgrade", "upgraded").size() == 2);
+}
+
+TEST_CASE("a transient delegated token error is retried like any transient error",
+          "[daemon][worker]") {
+  WorkerFixture f(/*withDelegatedToken=*/true);
+  f.g.graph.addVersion("app-1", "2.0.0", {app("ChannelMessage.Read.Group")});
+  f.delegatedTokens.errors.push_back(Error::transient("the token endpoint answered 503"));
+  f.enqueue("2.0.0");
+  f.g.random.script = {1'000};
+  REQUIRE(f.worker->runOnce());
+  CHECK(f.state() == store::JobState::kQueued);
+  auto retrying = auditOf(*f.store, "upgrade", "retrying");
+  REQUIRE(retrying.size() == 1);
+  CHECK(retrying[0].detail.find("503") != std::string::npos);
+  CHECK(f.g.graph.upgrades.empty());
+
+  f.g.clock.advance(1s);
+  REQUIRE(f.worker->runOnce());
+  CHECK(f.state() == store::JobState::kSucceeded);
+  REQUIRE(f.g.graph.upgrades.size() == 1);
+  CHECK(f.g.graph.upgrades[0].authorization == "Bearer delegated-token");
+}
+
+TEST_CASE("an app without RSC never asks the delegated token source", "[daemon][worker]") {
+  WorkerFixture f(/*withDelegatedToken=*/true);
+  f.g.graph.addVersion("app-1", "2.0.0");
+  f.delegatedTokens.errors.push_back(loginRequired("no delegated sign-in is stored"));
+  f.enqueue("2.0.0");
+  REQUIRE(f.worker->runOnce());
+  CHECK(f.state() == store::JobState::kSucceeded);
+  CHECK(f.delegatedTokens.calls == 0);
 }

@@ -216,7 +216,8 @@ TEST_CASE("when the store cannot persist the delivery the answer is 503 with Ret
   const std::string path = dir.file("appkeeper.db");
   {
     auto setup = testing::openStore(path, clock);
-    store::SubscriptionRecord sub{kSubId, "r", kClientState, clock.now() + std::chrono::hours(1)};
+    store::SubscriptionRecord sub{kSubId, "r", kClientState, clock.now() + std::chrono::hours(1),
+                                  "app-1"};
     REQUIRE(setup->putSubscription(sub).ok());
   }
   store::OpenOptions options;
@@ -260,4 +261,52 @@ TEST_CASE("installation resources name the app and the installation", "[handlers
   CHECK(team.teamsAppId.empty());
   CHECK(team.installationId.empty());
   CHECK(parseInstallationResource("appCatalogs/teamsApps('unterminated").teamsAppId.empty());
+}
+
+TEST_CASE(
+    "a notification arriving before its subscription's create returned matches the pending record",
+    "[handlers]") {
+  // Graph may deliver between its 201 and our storing the id: the daemon stores a pending
+  // record first, so the delivery is not rejected as unknown.
+  Fixture f;
+  store::SubscriptionRecord pending;
+  pending.id = std::string(kPendingSubscriptionPrefix) + "nonce-1";
+  pending.resource = "/appCatalogs/teamsApps/app-2/installations";
+  pending.clientState = "pending-client-state-value";
+  pending.expiration = f.clock.now() + std::chrono::hours(1);
+  REQUIRE(f.store->putSubscription(pending).ok());
+
+  auto r = f.post({{"value",
+                    {item("pending-client-state-value", "11111111-2222-3333-4444-555555555555"),
+                     item("some-other-state", "11111111-2222-3333-4444-555555555555")}}});
+  CHECK(r.status == 202);
+  auto inbox = drainInbox(*f.store);
+  REQUIRE(inbox.size() == 1);
+  CHECK(json::parse(inbox[0].payload)["value"].size() == 1);
+  CHECK(auditOf(*f.store, "graph-notification", "accepted").size() == 1);
+  auto rejected = auditOf(*f.store, "graph-notification", "rejected");
+  REQUIRE(rejected.size() == 1);
+  CHECK(rejected[0].detail.find("unknown subscription") != std::string::npos);
+}
+
+TEST_CASE("lifecycle deliveries are checked like notifications and audited as graph-lifecycle",
+          "[handlers]") {
+  Fixture f;
+  json good = {{"subscriptionId", kSubId},
+               {"clientState", kClientState},
+               {"tenantId", "tenant-1"},
+               {"lifecycleEvent", "missed"}};
+  json forged = good;
+  forged["clientState"] = "forged";
+  auto r = handleGraphLifecycle(
+      jsonPost("/graph/lifecycle", json{{"value", {good, forged}}}.dump()), *f.store, *f.logger);
+  CHECK(r.status == 202);
+  auto inbox = drainInbox(*f.store);
+  REQUIRE(inbox.size() == 1);
+  CHECK(json::parse(inbox[0].payload) == json{{"value", {good}}});
+  auto accepted = auditOf(*f.store, "graph-lifecycle", "accepted");
+  REQUIRE(accepted.size() == 1);
+  CHECK(accepted[0].detail.find("lifecycleEvent missed") != std::string::npos);
+  CHECK(auditOf(*f.store, "graph-lifecycle", "rejected").size() == 1);
+  CHECK(auditOf(*f.store, "graph-notification", "accepted").empty());
 }

@@ -109,7 +109,7 @@ TEST_CASE("over HTTP a notification with the right clientState is kept and answe
   ServerFixture f;
   auto admin = testing::openStore(f.dbPath(), f.clock);
   store::SubscriptionRecord sub{"sub-1", "/appCatalogs/teamsApps/app-1/installations", "state-1",
-                                f.clock.now() + std::chrono::hours(1)};
+                                f.clock.now() + std::chrono::hours(1), "app-1"};
   REQUIRE(admin->putSubscription(sub).ok());
 
   json body = {{"value",
@@ -249,4 +249,34 @@ TEST_CASE("the server refuses to start on an address in use or with a malformed 
   REQUIRE_FALSE(badSecret.ok());
   CHECK(badSecret.error().kind == ErrorKind::kInvalidInput);
   CHECK(badSecret.error().message.find("not*base64") == std::string::npos);
+}
+
+TEST_CASE("over HTTP the lifecycle route answers the handshake and keeps a lifecycle event",
+          "[handlers][integration]") {
+  ServerFixture f;
+  auto admin = testing::openStore(f.dbPath(), f.clock);
+  store::SubscriptionRecord sub{"sub-1", "/appCatalogs/teamsApps/app-1/installations", "state-1",
+                                f.clock.now() + std::chrono::hours(1), "app-1"};
+  REQUIRE(admin->putSubscription(sub).ok());
+
+  Call handshake;
+  handshake.target = "/graph/lifecycle?validationToken=hello%20lifecycle";
+  handshake.contentType = "text/plain; charset=utf-8";
+  auto echoed = send(f.port(), handshake);
+  CHECK(echoed.status == 200);
+  CHECK(echoed.body == "hello lifecycle");
+
+  json body = {{"value",
+                {{{"subscriptionId", "sub-1"},
+                  {"clientState", "state-1"},
+                  {"tenantId", kTenant},
+                  {"lifecycleEvent", "missed"}}}}};
+  Call call;
+  call.target = "/graph/lifecycle";
+  call.body = body.dump();
+  CHECK(send(f.port(), call).status == 202);
+  auto inbox = testing::drainInbox(*admin);
+  REQUIRE(inbox.size() == 1);
+  CHECK(json::parse(inbox[0].payload) == body);
+  CHECK(testing::auditOf(*admin, "graph-lifecycle", "accepted").size() == 1);
 }

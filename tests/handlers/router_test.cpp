@@ -165,3 +165,22 @@ TEST_CASE("valid deliveries are dispatched to their route with a borrowed connec
   CHECK(r.status == 401);
   CHECK(f.pool->available() == 1);  // the lease went back
 }
+
+TEST_CASE("the lifecycle route answers the validation handshake and takes JSON deliveries",
+          "[handlers]") {
+  Fixture f;
+  InboundRequest handshake = jsonPost("/graph/lifecycle", "");
+  handshake.contentType = "text/plain; charset=utf-8";
+  handshake.query["validationToken"] = "lifecycle-token";
+  auto out = f.router().handle(handshake);
+  CHECK(out.status == 200);
+  CHECK(out.body == "lifecycle-token");
+
+  CHECK(f.router().handle(jsonPost("/graph/lifecycle", R"({"value":[]})")).status == 202);
+  InboundRequest wrongType = jsonPost("/graph/lifecycle", R"({"value":[]})");
+  wrongType.contentType = "text/plain";
+  CHECK(f.router().handle(wrongType).status == 415);
+  InboundRequest get = jsonPost("/graph/lifecycle", "");
+  get.method = "GET";
+  CHECK(f.router().handle(get).status == 405);
+}

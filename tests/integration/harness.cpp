@@ -233,7 +233,13 @@ int DaemonProcess::sendPublishEvent(const std::string& teamsAppId, const std::st
 }
 
 std::string DaemonProcess::runCli(const std::vector<std::string>& args, int* exitCode) const {
-  std::string cmd = buildDir() + "/daemon/appkeeper";
+  std::string cmd;
+  if (!options_.extraEnv.empty()) {
+    cmd = "env";
+    for (const auto& [name, value] : options_.extraEnv) cmd += " '" + name + "=" + value + "'";
+    cmd += " ";
+  }
+  cmd += buildDir() + "/daemon/appkeeper";
   for (const auto& a : args) cmd += " '" + a + "'";
   cmd += " 2>>" + dir_.file("cli.log");
   FILE* p = ::popen(cmd.c_str(), "r");

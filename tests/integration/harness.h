@@ -56,7 +56,8 @@ class EmulatorProcess {
 struct DaemonOptions {
   int workers = 4;
   double requestsPerSecond = 200;
-  std::map<std::string, std::string> extraEnv;  // APPKEEPER_<SECTION>_<KEY> overrides
+  // APPKEEPER_<SECTION>_<KEY> overrides, for `serve` and for runCli alike.
+  std::map<std::string, std::string> extraEnv;
 };
 
 // appkeeper serve against an emulator, with its own config, secrets and database in `dir`.
@@ -68,13 +69,14 @@ class DaemonProcess {
   std::optional<int> terminate();  // SIGTERM, returns the exit code
   const std::string& url() const { return url_; }
   const std::string& dbPath() const { return dbPath_; }
+  const std::string& configPath() const { return configPath_; }
   std::string stderrLog() const;
   // A signed teamsApp.published event; returns the HTTP status.
   int sendPublishEvent(const std::string& teamsAppId, const std::string& version,
                        const std::string& webhookId);
   // `appkeeper audit --db ... --format jsonl [args]`, parsed.
   std::vector<nlohmann::json> audit(const std::vector<std::string>& args = {}) const;
-  // `appkeeper jobs --db ... --format jsonl`: counts by state.
+  // `appkeeper ARGS` with extraEnv; stdout returned, stderr appended to cli.log in the dir.
   std::string runCli(const std::vector<std::string>& args, int* exitCode = nullptr) const;
 
  private:

@@ -1,0 +1,164 @@
+#include "daemon/reconciler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "common/version.h"
+#include "daemon/audit_outcomes.h"
+
+namespace appkeeper::daemon {
+namespace {
+
+bool below(const std::string& installed, const std::string& target) {
+  auto cmp = compareVersions(installed, target);
+  return !cmp || *cmp < 0;  // unreadable: planned; the worker reads it again
+}
+
+}  // namespace
+
+Reconciler::Reconciler(ReconcilerOptions options, store::Store& store, graph::GraphClient& graph,
+                       const Clock& clock, std::shared_ptr<spdlog::logger> logger)
+    : options_(std::move(options)),
+      store_(store),
+      graph_(graph),
+      clock_(clock),
+      logger_(std::move(logger)) {}
+
+Result<bool> Reconciler::step() {
+  auto active = store_.activeReconciliation();
+  if (!active) return active.error();
+  if (!*active) return false;
+  store::Reconciliation run = **active;
+  if (run.state == store::ReconciliationState::kPending) {
+    if (auto s = store_.startReconciliation(run.id); !s) return s.error();
+    auto started = store_.activeReconciliation();
+    if (!started) return started.error();
+    if (!*started) return false;
+    run = **started;
+    unreadableTeams_ = 0;
+    logger_->info("reconciliation {} started ({})", run.id, run.reason);
+  }
+  if (!apps_ || apps_->first != run.id) {
+    auto resolved = resolveWatchedApps(graph_, options_.watch);
+    if (!resolved) return resolved.error();
+    apps_.emplace(run.id, std::move(*resolved));
+  }
+  const WatchedApps& apps = apps_->second;
+  const std::vector<std::string> appIds = apps.ids();
+  const std::set<std::string> watched(appIds.begin(), appIds.end());
+
+  auto page = graph_.teamsPage(run.cursor);
+  if (!page) {
+    if (page.error().kind == ErrorKind::kPermanent && !run.cursor.empty()) {
+      logger_->warn(
+          "reconciliation {}: the saved cursor is no longer accepted ({}); starting "
+          "over from the first page of teams",
+          run.id, page.error().message);
+      if (auto s = store_.recordReconciliationProgress(run.id, "", store::Reconciliation{}); !s) {
+        return s.error();
+      }
+      return true;
+    }
+    return page.error();
+  }
+
+  store::Reconciliation delta;
+  std::vector<store::JobSpec> jobs;
+  for (const auto& teamId : page->teamIds) {
+    auto installed = graph_.listTeamInstallations(teamId);
+    if (!installed) {
+      if (installed.error().kind == ErrorKind::kTransient) return installed.error();
+      // Deleted meanwhile, or not readable by us: one team must not stop the tenant's scan.
+      if (unreadableTeams_++ == 0) {
+        logger_->warn("reconciliation {}: team {} cannot be read, skipped: {}", run.id, teamId,
+                      installed.error().message);
+      }
+      continue;
+    }
+    std::vector<TeamInstallation> found;
+    for (auto& installation : *installed) {
+      if (watched.count(installation.teamsAppId) != 0) found.push_back(std::move(installation));
+    }
+    auto diff = store_.replaceTeamInstallations(options_.tenantId, teamId, appIds, found);
+    if (!diff) return diff.error();
+    ++delta.teamsScanned;
+    delta.installationsFound += static_cast<int64_t>(found.size());
+    delta.driftCorrected += diff->added + diff->changed + diff->removed;
+    for (const auto& installation : found) {
+      const CatalogApp* app = apps.find(installation.teamsAppId);
+      const AppDefinition* latest = app ? latestPublished(*app) : nullptr;
+      if (latest == nullptr || !below(installation.version, latest->version)) continue;
+      store::JobSpec spec;
+      spec.tenantId = options_.tenantId;
+      spec.teamId = installation.teamId;
+      spec.installationId = installation.installationId;
+      spec.teamsAppId = installation.teamsAppId;
+      spec.fromVersion = installation.version;
+      spec.targetVersion = latest->version;
+      jobs.push_back(std::move(spec));
+    }
+  }
+  if (!jobs.empty()) {
+    auto added = store_.enqueue(jobs);
+    if (!added) return added.error();
+    delta.jobsEnqueued = static_cast<int64_t>(*added);
+  }
+  if (auto s = store_.recordReconciliationProgress(run.id, page->nextLink, delta); !s) {
+    return s.error();
+  }
+  const int64_t before = run.teamsScanned;
+  run.teamsScanned += delta.teamsScanned;
+  run.installationsFound += delta.installationsFound;
+  run.driftCorrected += delta.driftCorrected;
+  run.jobsEnqueued += delta.jobsEnqueued;
+  run.cursor = page->nextLink;
+  if (page->nextLink.empty()) {
+    if (auto s = finish(run, apps); !s) return s.error();
+    return true;
+  }
+  const int64_t every = std::max<int64_t>(1, options_.progressEveryTeams);
+  if (before / every != run.teamsScanned / every) {
+    logger_->info(
+        "reconciliation {}: {} teams scanned so far, {} installations found, {} drift "
+        "corrected, {} upgrades queued",
+        run.id, run.teamsScanned, run.installationsFound, run.driftCorrected, run.jobsEnqueued);
+  } else {
+    logger_->debug("reconciliation {}: {} teams scanned so far", run.id, run.teamsScanned);
+  }
+  return true;
+}
+
+Status Reconciler::finish(const store::Reconciliation& run, const WatchedApps& apps) {
+  const std::vector<std::string> appIds = apps.ids();
+  store::Reconciliation delta;
+  if (!appIds.empty()) {
+    auto removed = store_.removeInstallationsNotSeenSince(options_.tenantId, appIds, run.startedAt);
+    if (!removed) return removed.error();
+    delta.driftCorrected = *removed;
+    if (*removed > 0) {
+      if (auto s = store_.recordReconciliationProgress(run.id, "", delta); !s) return s;
+    }
+  }
+  for (const auto& id : appIds) {
+    if (auto s = store_.markInventoryScanned(options_.tenantId, id); !s) return s;
+  }
+  store::AuditRecord summary;
+  summary.event = kEventReconcile;
+  summary.outcome = kOutcomeReconciled;
+  summary.tenantId = options_.tenantId;
+  summary.detail = std::to_string(run.teamsScanned) + " teams scanned, " +
+                   std::to_string(run.installationsFound) + " installations found, " +
+                   std::to_string(run.driftCorrected + delta.driftCorrected) +
+                   " drift corrected, " + std::to_string(run.jobsEnqueued) + " upgrades queued";
+  if (unreadableTeams_ > 0) {
+    summary.detail += "; " + std::to_string(unreadableTeams_) + " teams could not be read";
+  }
+  if (auto s = store_.finishReconciliation(run.id, summary); !s) return s;
+  logger_->info("reconciliation {} finished ({}): {}", run.id, run.reason, summary.detail);
+  apps_.reset();
+  unreadableTeams_ = 0;
+  return Ok{};
+}
+
+}  // namespace appkeeper::daemon
