@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libpoco-dev libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev libspdlog-dev libssl-dev
-  libsystemd-dev catch2
+  libsystemd-dev catch2 systemd dpkg-dev
   curl jq openssl sqlite3 bc python3 nodejs npm
 )
 
