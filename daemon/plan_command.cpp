@@ -8,51 +8,14 @@
 
 #include "daemon/commands.h"
 #include "daemon/credential_vault.h"
+#include "daemon/graph_connection.h"
 #include "daemon/plan_format.h"
 #include "daemon/upgrade_preview.h"
 #include "graph/graph_client.h"
-#include "graph/http_transport.h"
-#include "graph/rate_limiter.h"
-#include "graph/sleeper.h"
-#include "graph/token_source.h"
 #include "store/store.h"
 
 namespace appkeeper::daemon {
 namespace {
-
-// The Graph client of a one-shot command: same limits as the daemon, app-only token.
-struct GraphConnection {
-  std::unique_ptr<graph::HttpTransport> transport;
-  std::unique_ptr<graph::ClientCredentialsTokenSource> tokens;
-  std::unique_ptr<graph::RateLimiter> limiter;
-  graph::CancellableSleeper sleeper;
-  SystemRandom random;
-  std::unique_ptr<graph::GraphClient> client;
-
-  GraphConnection(const Config& config, const Clock& clock) {
-    graph::TransportOptions transportOptions;
-    transportOptions.caFile = config.graph.caFile;
-    transport = graph::makePocoTransport(transportOptions);
-    graph::ClientCredentials credentials;
-    credentials.tokenUrl = config.graph.tokenEndpoint();
-    credentials.clientId = config.graph.clientId;
-    credentials.clientSecret = config.graph.clientSecret;
-    credentials.timeout = config.graph.timeout;
-    tokens = std::make_unique<graph::ClientCredentialsTokenSource>(std::move(credentials),
-                                                                   *transport, clock);
-    graph::RateLimits limits;
-    limits.getPerSecond = config.graph.requestsPerSecond;
-    limits.postPerSecond = config.graph.requestsPerSecond;
-    limits.perTeamPerSecond = config.graph.perTeamRequestsPerSecond;
-    limiter = std::make_unique<graph::RateLimiter>(limits, clock);
-    graph::GraphClientOptions options;
-    options.baseUrl = config.graph.baseUrl;
-    options.tenantId = config.graph.tenantId;
-    options.requestTimeout = config.graph.timeout;
-    client = std::make_unique<graph::GraphClient>(options, *transport, *tokens, *limiter, clock,
-                                                  sleeper, random);
-  }
-};
 
 Result<std::vector<TeamInstallation>> listLive(graph::GraphClient& graph,
                                                const std::string& tenantId,

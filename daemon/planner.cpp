@@ -10,6 +10,7 @@
 #include "common/version.h"
 #include "daemon/audit_outcomes.h"
 #include "daemon/time_text.h"
+#include "daemon/upgrade_job.h"
 #include "handlers/catalog_events.h"
 #include "handlers/graph_notifications.h"
 
@@ -212,15 +213,7 @@ Status Planner::enqueueOutdated(const store::InboxItem& item,
   for (const auto& installation : found) {
     ++counts.found;
     if (!isOutdated(installation, target)) continue;
-    store::JobSpec spec;
-    spec.tenantId = options_.tenantId;
-    spec.teamId = installation.teamId;
-    spec.installationId = installation.installationId;
-    spec.teamsAppId = installation.teamsAppId;
-    spec.fromVersion = installation.version;
-    spec.targetVersion = target;
-    spec.inboxId = item.id;
-    jobs.push_back(std::move(spec));
+    jobs.push_back(upgradeJob(options_.tenantId, installation, target, item.id));
   }
   counts.outdated += jobs.size();
   if (jobs.empty()) return Ok{};
@@ -426,6 +419,12 @@ Status Planner::planInstallationChange(const TeamInstallation& row, const std::s
     // Reading it again would cost one GET per upgrade of a rollout.
     return confirm(row.version);
   }
+  const bool skipped = last != nullptr && last->state == store::JobState::kSkipped;
+  if (changeType == "updated" && skipped && atLeastTarget(row.version)) {
+    // A newer job found the installation already current: an earlier job's upgrade (to the
+    // latest version) is what Graph reports, and the row already holds it. No read needed.
+    return Ok{};
+  }
   if (changeType == "updated" && last != nullptr && last->state == store::JobState::kRunning) {
     tally.deferred = true;  // the worker is recording it right now; look again shortly
     return Ok{};
@@ -457,14 +456,9 @@ Status Planner::planInstallationChange(const TeamInstallation& row, const std::s
     return Ok{};
   }
   if (!latest->empty() && isOutdated(*current, *latest)) {
-    store::JobSpec spec;
-    spec.tenantId = options_.tenantId;
-    spec.teamId = current->teamId;
-    spec.installationId = current->installationId;
-    spec.teamsAppId = current->teamsAppId.empty() ? row.teamsAppId : current->teamsAppId;
-    spec.fromVersion = current->version;
-    spec.targetVersion = *latest;
-    tally.jobs.push_back(std::move(spec));
+    TeamInstallation installed = *current;
+    if (installed.teamsAppId.empty()) installed.teamsAppId = row.teamsAppId;
+    tally.jobs.push_back(upgradeJob(options_.tenantId, installed, *latest));
   }
   if (changeType == "updated" && succeeded && atLeastTarget(current->version)) {
     return confirm(current->version);

@@ -6,6 +6,7 @@
 
 #include "common/version.h"
 #include "daemon/audit_outcomes.h"
+#include "daemon/upgrade_job.h"
 
 namespace appkeeper::daemon {
 namespace {
@@ -89,14 +90,7 @@ Result<bool> Reconciler::step() {
       const CatalogApp* app = apps.find(installation.teamsAppId);
       const AppDefinition* latest = app ? latestPublished(*app) : nullptr;
       if (latest == nullptr || !below(installation.version, latest->version)) continue;
-      store::JobSpec spec;
-      spec.tenantId = options_.tenantId;
-      spec.teamId = installation.teamId;
-      spec.installationId = installation.installationId;
-      spec.teamsAppId = installation.teamsAppId;
-      spec.fromVersion = installation.version;
-      spec.targetVersion = latest->version;
-      jobs.push_back(std::move(spec));
+      jobs.push_back(upgradeJob(options_.tenantId, installation, latest->version));
     }
   }
   if (!jobs.empty()) {

@@ -7,6 +7,7 @@
 #include <climits>
 
 #include "daemon/credential_vault.h"
+#include "daemon/graph_connection.h"
 #include "daemon/maintenance.h"
 #include "daemon/planner.h"
 #include "daemon/status_text.h"
@@ -62,36 +63,13 @@ Status Service::startAll() {
   logger_->info("store {} open (schema version {})", dbPath, store_->schemaVersion());
 
   const WorkersConfig& w = config_.workers;
-  graph::TransportOptions transportOptions;
-  transportOptions.caFile = config_.graph.caFile;
-  transportOptions.maxIdlePerOrigin = static_cast<size_t>(std::max(16, w.count + 4));
-  transport_ = graph::makePocoTransport(transportOptions);
-
-  graph::ClientCredentials credentials;
-  credentials.tokenUrl = config_.graph.tokenEndpoint();
-  credentials.clientId = config_.graph.clientId;
-  credentials.clientSecret = config_.graph.clientSecret;
-  credentials.timeout = config_.graph.timeout;
-  tokens_ = std::make_unique<graph::ClientCredentialsTokenSource>(std::move(credentials),
-                                                                  *transport_, clock_);
-
-  graph::RateLimits limits;
-  limits.getPerSecond = config_.graph.requestsPerSecond;
-  limits.postPerSecond = config_.graph.requestsPerSecond;
-  limits.perTeamPerSecond = config_.graph.perTeamRequestsPerSecond;
-  limiter_ = std::make_unique<graph::RateLimiter>(limits, clock_);
-  sleeper_ = std::make_unique<graph::CancellableSleeper>();
-
-  graph::GraphClientOptions graphOptions;
-  graphOptions.baseUrl = config_.graph.baseUrl;
-  graphOptions.tenantId = config_.graph.tenantId;
-  graphOptions.requestTimeout = config_.graph.timeout;
+  GraphConnectionOptions connectionOptions;
+  connectionOptions.maxIdlePerOrigin = static_cast<size_t>(std::max(16, w.count + 4));
   // Longer waits go back to the worker, which persists them, rather than outliving the lease.
-  graphOptions.backoffCap =
+  connectionOptions.backoffCap =
       std::clamp<milliseconds>(std::chrono::duration_cast<milliseconds>(w.lease) / 2,
                                milliseconds(1'000), milliseconds(60'000));
-  graph_ = std::make_unique<graph::GraphClient>(graphOptions, *transport_, *tokens_, *limiter_,
-                                                clock_, *sleeper_, random_);
+  graph_ = std::make_unique<GraphConnection>(config_, clock_, connectionOptions);
 
   auto openThreadStore = [&]() -> Result<store::Store*> {
     auto s = store::Store::open(dbPath, clock_, store::OpenMode::kReadWrite);
@@ -108,8 +86,8 @@ Status Service::startAll() {
   auto plannerStore = openThreadStore();
   if (!plannerStore) return plannerStore.error();
   auto plannerLogger = logs_.logger("planner");
-  planner_ = std::make_unique<Planner>(plannerOptions, **plannerStore, *graph_, clock_, random_,
-                                       plannerLogger);
+  planner_ = std::make_unique<Planner>(plannerOptions, **plannerStore, *graph_->client, clock_,
+                                       random_, plannerLogger);
   loops_.push_back(std::make_unique<WorkLoop>(
       "planner", WorkLoop::Hooks{[p = planner_.get()] { return p->runOnce(); }, nullptr}, clock_,
       plannerLogger));
@@ -134,7 +112,7 @@ Status Service::startAll() {
         config_.reconcile.interval.count());
   }
   maintenance_ = std::make_unique<Maintenance>(std::move(maintenanceOptions), **maintenanceStore,
-                                               *graph_, clock_, maintenanceLogger);
+                                               *graph_->client, clock_, maintenanceLogger);
   // A second between idle passes: lifecycle events (through the store) are acted on quickly,
   // at the cost of a few cheap reads.
   loops_.push_back(std::make_unique<WorkLoop>(
@@ -152,7 +130,7 @@ Status Service::startAll() {
     client.scope = config_.delegated.scope;
     client.timeout = config_.graph.timeout;
     delegatedTokens_ = std::make_unique<graph::RefreshTokenSource>(std::move(client), *vault_,
-                                                                   *transport_, clock_);
+                                                                   *graph_->transport, clock_);
   }
 
   const std::string ownerPrefix = hostName() + ":" + std::to_string(::getpid()) + ":w";
@@ -166,9 +144,9 @@ Status Service::startAll() {
     workerOptions.propagationRetry = w.propagationRetry;
     workerOptions.propagationPatience = w.propagationPatience;
     auto workerLogger = logs_.logger("worker-" + std::to_string(i));
-    workers_.push_back(std::make_unique<UpgradeWorker>(workerOptions, **workerStore, *graph_,
-                                                       clock_, random_, workerLogger,
-                                                       delegatedTokens_.get()));
+    workers_.push_back(std::make_unique<UpgradeWorker>(workerOptions, **workerStore,
+                                                       *graph_->client, clock_, random_,
+                                                       workerLogger, delegatedTokens_.get()));
     UpgradeWorker* worker = workers_.back().get();
     loops_.push_back(
         std::make_unique<WorkLoop>("worker-" + std::to_string(i),
@@ -228,7 +206,7 @@ void Service::stop() {
         "calls (their jobs go back to the queue)",
         busy, config_.workers.shutdownGrace.count());
   }
-  if (sleeper_) sleeper_->cancel();
+  if (graph_) graph_->sleeper.cancel();
   for (auto& loop : loops_) loop->join();
   if (!loops_.empty()) logger_->info("stopped: every thread joined");
 }

@@ -44,6 +44,7 @@ namespace appkeeper::daemon {
 
 class CredentialVault;
 class Maintenance;
+struct GraphConnection;
 class Planner;
 class UpgradeWorker;
 class WorkLoop;
@@ -71,11 +72,7 @@ class Service {
   const LogSink& logs_;
   std::shared_ptr<spdlog::logger> logger_;
   SystemRandom random_;
-  std::unique_ptr<graph::HttpTransport> transport_;
-  std::unique_ptr<graph::ClientCredentialsTokenSource> tokens_;
-  std::unique_ptr<graph::RateLimiter> limiter_;
-  std::unique_ptr<graph::CancellableSleeper> sleeper_;
-  std::unique_ptr<graph::GraphClient> graph_;
+  std::unique_ptr<GraphConnection> graph_;
   std::unique_ptr<store::Store> store_;  // the main thread's connection (migrations, status)
   std::vector<std::unique_ptr<store::Store>> threadStores_;
   std::unique_ptr<CredentialVault> vault_;                      // null: delegated consent off

@@ -304,19 +304,7 @@ Result<std::vector<TeamInstallation>> GraphClient::listTeamInstallations(
   call.url = options_.baseUrl + "/teams/" + encodePathSegment(teamId) +
              "/installedApps?$expand=" + encodeQueryValue("teamsApp,teamsAppDefinition") +
              "&$filter=" + encodeQueryValue("teamsApp/id eq " + odataString(teamsAppId));
-  std::vector<TeamInstallation> installations;
-  auto status = forEachPage(call, [&](Reply& reply) -> Result<bool> {
-    auto page = pageFromJson(std::move(reply.body), describe(call.method, call.url));
-    if (!page) return page.error();
-    for (const auto& item : page->items) {
-      auto installation = installationFromJson(item, options_.tenantId, teamId);
-      if (!installation) return installation.error();
-      installations.push_back(std::move(*installation));
-    }
-    return true;
-  });
-  if (!status) return status.error();
-  return installations;
+  return collectInstallations(call, teamId);
 }
 
 Result<std::vector<TeamInstallation>> GraphClient::listTeamInstallations(
@@ -325,6 +313,11 @@ Result<std::vector<TeamInstallation>> GraphClient::listTeamInstallations(
   call.teamId = teamId;
   call.url = options_.baseUrl + "/teams/" + encodePathSegment(teamId) +
              "/installedApps?$expand=" + encodeQueryValue("teamsApp,teamsAppDefinition");
+  return collectInstallations(call, teamId);
+}
+
+Result<std::vector<TeamInstallation>> GraphClient::collectInstallations(const Call& call,
+                                                                        const std::string& teamId) {
   std::vector<TeamInstallation> installations;
   auto status = forEachPage(call, [&](Reply& reply) -> Result<bool> {
     auto page = pageFromJson(std::move(reply.body), describe(call.method, call.url));

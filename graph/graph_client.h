@@ -137,6 +137,9 @@ class GraphClient {
   Result<Reply> attempt(const Call& call, int attemptNo);
   // GETs `call` and every nextLink after it; `onPage` returns false to stop.
   Status forEachPage(const Call& first, const std::function<Result<bool>(Reply&)>& onPage);
+  // Every page of an installedApps listing of `teamId` (both listTeamInstallations).
+  Result<std::vector<TeamInstallation>> collectInstallations(const Call& call,
+                                                             const std::string& teamId);
   Error cancelled() const;
 
   GraphClientOptions options_;
