@@ -8,7 +8,13 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "Keeps Microsoft Teams app installations current (Graph upgrade daemon)")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_GENERATOR DEB)
-set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+# The unit's ExecStart and --config paths are fixed at configure time from the install prefix,
+# so the package uses that same prefix. Build packages with -DCMAKE_INSTALL_PREFIX=/usr.
+set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
+if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+  message(STATUS "appkeeper: CMAKE_INSTALL_PREFIX is ${CMAKE_INSTALL_PREFIX}; configure with "
+                 "-DCMAKE_INSTALL_PREFIX=/usr for a .deb that installs to /usr/bin and /etc/appkeeper")
+endif()
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
