@@ -4,7 +4,10 @@
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 
@@ -16,6 +19,9 @@ namespace appkeeper::daemon {
 namespace {
 
 constexpr time_t kStatusIntervalSeconds = 2;
+// A turn longer than this is a hung thread: every Graph call is bounded by its timeout and a
+// few retries, a reconciliation step by one page of teams.
+constexpr std::chrono::minutes kStuckAfter{10};
 
 // Restores the caller's signal mask when serve returns (tests call runServe in-process).
 class BlockedSignals {
@@ -62,9 +68,33 @@ int runServe(const CommandLine& cl, const Environment& env, std::ostream& err) {
   sd_notifyf(0, "READY=1\nSTATUS=%s", status.c_str());
   logger->info("ready: {}", status);
 
+  // WatchdogSec= in the unit: ping at half the interval, but only while the service proves
+  // progress; otherwise systemd restarts it (Restart=on-failure), which frees a hung thread.
+  uint64_t watchdogUsec = 0;
+  const bool watchdog = sd_watchdog_enabled(0, &watchdogUsec) > 0 && watchdogUsec > 0;
+  timespec timeout{kStatusIntervalSeconds, 0};
+  if (watchdog) {
+    const uint64_t half = std::min<uint64_t>(watchdogUsec / 2, kStatusIntervalSeconds * 1'000'000);
+    timeout = timespec{static_cast<time_t>(half / 1'000'000),
+                       static_cast<long>((half % 1'000'000) * 1000)};
+    logger->info("systemd watchdog on: pinging every {} ms while the service makes progress",
+                 half / 1000);
+  }
+  std::string lastProblem;
+  auto feedWatchdog = [&] {
+    if (!watchdog) return;
+    const std::string problem = (*service)->unhealthyReason(kStuckAfter);
+    if (problem.empty()) {
+      sd_notify(0, "WATCHDOG=1");
+    } else if (problem != lastProblem) {
+      logger->error("not pinging the systemd watchdog: {}", problem);
+    }
+    lastProblem = problem;
+  };
+  feedWatchdog();
+
   int received = 0;
   while (received == 0) {
-    const timespec timeout{kStatusIntervalSeconds, 0};
     const int sig = sigtimedwait(&signals.set(), nullptr, &timeout);
     if (sig > 0) {
       received = sig;
@@ -74,6 +104,7 @@ int runServe(const CommandLine& cl, const Environment& env, std::ostream& err) {
       logger->error("waiting for signals failed ({}); shutting down", std::strerror(errno));
       break;
     }
+    feedWatchdog();
     const std::string now = (*service)->status();
     if (now != status) {
       status = now;

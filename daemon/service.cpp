@@ -213,6 +213,21 @@ void Service::stop() {
 
 uint16_t Service::port() const { return server_ ? server_->port() : 0; }
 
+std::string Service::unhealthyReason(std::chrono::milliseconds stuckAfter) {
+  if (!store_) return "the store is not open";
+  if (auto counts = store_->jobCounts(); !counts) {
+    return "the store does not answer: " + counts.error().message;
+  }
+  for (const auto& loop : loops_) {
+    const auto busy = loop->busyFor();
+    if (busy > stuckAfter) {
+      return loop->name() + " has been in one turn for " +
+             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(busy).count()) + " s";
+    }
+  }
+  return "";
+}
+
 std::string Service::status() {
   if (!store_) return "starting";
   auto counts = store_->jobCounts();

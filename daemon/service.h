@@ -62,6 +62,10 @@ class Service {
   uint16_t port() const;
   // The STATUS= line: job counts, or why they could not be read.
   std::string status();
+  // The watchdog's proof of progress: the store answers and no planner, worker or maintenance
+  // turn has been running longer than `stuckAfter` (far beyond any bounded Graph call with its
+  // retries). Empty when healthy, else why not (for the log).
+  std::string unhealthyReason(std::chrono::milliseconds stuckAfter);
 
  private:
   Service(const Config& config, const Clock& clock, const LogSink& logs);

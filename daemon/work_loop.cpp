@@ -5,6 +5,15 @@
 #include <algorithm>
 
 namespace appkeeper::daemon {
+namespace {
+
+int64_t steadyMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
 
 using std::chrono::milliseconds;
 
@@ -68,6 +77,12 @@ milliseconds WorkLoop::idleWait() {
   return std::max(wait, kMinWait);
 }
 
+milliseconds WorkLoop::busyFor() const {
+  const int64_t started = turnStartedMs_.load();
+  if (started == 0) return milliseconds::zero();
+  return milliseconds(std::max<int64_t>(0, steadyMillis() - started));
+}
+
 void WorkLoop::run() {
   while (true) {
     {
@@ -76,6 +91,7 @@ void WorkLoop::run() {
     }
     bool worked = false;
     milliseconds wait = pollInterval_;
+    turnStartedMs_ = steadyMillis();
     try {
       worked = hooks_.runOnce();
       if (!worked) wait = idleWait();
@@ -84,6 +100,7 @@ void WorkLoop::run() {
     } catch (...) {
       logger_->error("{}: unexpected error", name_);
     }
+    turnStartedMs_ = 0;
     if (worked) continue;
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, wait, [this] { return stop_ || woken_; });

@@ -9,8 +9,10 @@
 // (an exception is logged and the loop carries on). The destructor stops and joins.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -47,6 +49,10 @@ class WorkLoop {
   // Waits until the thread has left its loop or `timeout` passed; true when it has.
   bool waitFinished(std::chrono::milliseconds timeout);
   void join();
+  const std::string& name() const { return name_; }
+  // How long the current runOnce() has been running; zero while the loop idles. Any thread.
+  // The watchdog uses it: a turn that never ends is a hung thread, not slow Graph.
+  std::chrono::milliseconds busyFor() const;
 
  private:
   void run();
@@ -63,6 +69,8 @@ class WorkLoop {
   bool stop_ = false;      // guarded by mu_
   bool woken_ = false;     // guarded by mu_
   bool finished_ = false;  // guarded by mu_
+  // steady_clock milliseconds when the current runOnce() began; 0 while idle.
+  std::atomic<int64_t> turnStartedMs_{0};
   std::thread thread_;
 };
 
