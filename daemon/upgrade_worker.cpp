@@ -6,7 +6,7 @@
 #include "daemon/audit_outcomes.h"
 #include "daemon/consent.h"
 #include "daemon/time_text.h"
-#include "graph/ascii.h"
+#include "common/ascii.h"
 #include "graph/delegated_tokens.h"
 
 namespace appkeeper::daemon {
@@ -144,7 +144,7 @@ void UpgradeWorker::runJob(Run& run) {
       return finish(run, store::JobState::kBlocked, kOutcomeNeedsDelegatedConsent,
                     loginRequiredDetail(target.rsc, e));
     }
-    if (e.httpStatus == 403 && graph::equalsIgnoreCaseAscii(e.innerCode, "AccessDenied") &&
+    if (e.httpStatus == 403 && equalsIgnoreCaseAscii(e.innerCode, "AccessDenied") &&
         delegated) {
       run.audit.httpStatus = e.httpStatus;
       run.audit.requestId = e.requestId;

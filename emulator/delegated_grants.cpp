@@ -5,22 +5,13 @@
 #include <cstdio>
 #include <vector>
 
+#include "common/ascii.h"
 #include "emulator/ids.h"
 
 namespace appkeeper::emulator {
 namespace {
 
 constexpr std::string_view kGraphResource = "https://graph.microsoft.com/";
-
-bool equalsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
 
 std::vector<std::string> words(const std::string& text) {
   std::vector<std::string> out;
@@ -45,7 +36,7 @@ struct Scopes {
 
   bool hasGraph(const std::string& name) const {
     for (const auto& g : graph) {
-      if (equalsNoCase(g, name)) return true;
+      if (equalsIgnoreCaseAscii(g, name)) return true;
     }
     return false;
   }
@@ -66,16 +57,16 @@ struct Scopes {
 Scopes parseScopes(const std::string& text) {
   Scopes s;
   for (const auto& w : words(text)) {
-    if (equalsNoCase(w, "openid")) {
+    if (equalsIgnoreCaseAscii(w, "openid")) {
       s.openid = true;
-    } else if (equalsNoCase(w, "profile")) {
+    } else if (equalsIgnoreCaseAscii(w, "profile")) {
       s.profile = true;
-    } else if (equalsNoCase(w, "email")) {
+    } else if (equalsIgnoreCaseAscii(w, "email")) {
       s.email = true;
-    } else if (equalsNoCase(w, "offline_access")) {
+    } else if (equalsIgnoreCaseAscii(w, "offline_access")) {
       s.offlineAccess = true;
     } else if (w.size() > kGraphResource.size() &&
-               equalsNoCase(std::string_view(w).substr(0, kGraphResource.size()), kGraphResource)) {
+               equalsIgnoreCaseAscii(std::string_view(w).substr(0, kGraphResource.size()), kGraphResource)) {
       std::string name = w.substr(kGraphResource.size());
       if (!s.hasGraph(name)) s.graph.push_back(name);
     } else if (w.find('/') == std::string::npos && w.find(':') == std::string::npos) {

@@ -5,6 +5,7 @@
 #include <set>
 #include <string_view>
 
+#include "common/ascii.h"
 #include "emulator/graph_json.h"
 #include "emulator/route_support.h"
 
@@ -255,16 +256,6 @@ constexpr const char* kDelegatedUpgradePermissions[] = {
     "Directory.ReadWrite.All"};
 constexpr size_t kCannotConsent = 2;  // the first entries above
 
-bool sameNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
-
 // Permission names in a delegated token's scope ("https://graph.microsoft.com/X ..." -> X).
 std::vector<std::string> delegatedPermissions(const std::string& scope) {
   constexpr std::string_view kGraph = "https://graph.microsoft.com/";
@@ -274,7 +265,7 @@ std::vector<std::string> delegatedPermissions(const std::string& scope) {
     size_t end = scope.find(' ', i);
     if (end == std::string::npos) end = scope.size();
     std::string_view w(scope.data() + i, end - i);
-    if (w.size() > kGraph.size() && sameNoCase(w.substr(0, kGraph.size()), kGraph))
+    if (w.size() > kGraph.size() && equalsIgnoreCaseAscii(w.substr(0, kGraph.size()), kGraph))
       w.remove_prefix(kGraph.size());
     if (!w.empty()) out.emplace_back(w);
     i = end + 1;
@@ -291,7 +282,7 @@ Result<bool> delegatedUpgradeRight(const TokenRecord& token) {
   for (const auto& p : held) {
     if (p == ".default") return true;
     for (size_t i = 0; i < std::size(kDelegatedUpgradePermissions); ++i) {
-      if (!sameNoCase(p, kDelegatedUpgradePermissions[i])) continue;
+      if (!equalsIgnoreCaseAscii(p, kDelegatedUpgradePermissions[i])) continue;
       any = true;
       if (i >= kCannotConsent) mayConsent = true;
     }

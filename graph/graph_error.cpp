@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "graph/ascii.h"
+#include "common/ascii.h"
 #include "graph/json_mapping.h"
 #include "graph/retry_after.h"
 

@@ -1,6 +1,6 @@
 #include "graph/http_transport.h"
 
-#include "graph/ascii.h"
+#include "common/ascii.h"
 
 namespace appkeeper::graph {
 

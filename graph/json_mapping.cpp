@@ -2,7 +2,7 @@
 
 #include <optional>
 
-#include "graph/ascii.h"
+#include "common/ascii.h"
 #include "graph/graph_client.h"
 #include "graph/graph_datetime.h"
 

@@ -18,7 +18,7 @@
 #include <ostream>
 #include <string_view>
 
-#include "graph/ascii.h"
+#include "common/ascii.h"
 #include "graph/http_transport.h"
 #include "graph/session_pool.h"
 #include "graph/tls_context.h"

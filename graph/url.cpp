@@ -2,7 +2,7 @@
 
 #include <cctype>
 
-#include "graph/ascii.h"
+#include "common/ascii.h"
 
 namespace appkeeper::graph {
 namespace {

@@ -1,8 +1,8 @@
-#include "graph/ascii.h"
+#include "common/ascii.h"
 
 #include <algorithm>
 
-namespace appkeeper::graph {
+namespace appkeeper {
 namespace {
 
 char lowerChar(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -21,4 +21,4 @@ bool equalsIgnoreCaseAscii(std::string_view a, std::string_view b) {
          });
 }
 
-}  // namespace appkeeper::graph
+}  // namespace appkeeper
