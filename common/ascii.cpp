@@ -21,4 +21,11 @@ bool equalsIgnoreCaseAscii(std::string_view a, std::string_view b) {
          });
 }
 
+int hexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 }  // namespace appkeeper

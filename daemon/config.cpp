@@ -163,20 +163,18 @@ const std::vector<KeySpec>& keySpecs() {
       {"apps", "watch", false,
        [](Config& c, const std::string& v) { return parseList(v, c.apps.watch); }},
       {"subscriptions", "lifetime_seconds", false,
-       secondsKey(60, 4320 * 60, [](Config& c) -> std::chrono::seconds& {
-         return c.subscriptions.lifetime;
-       })},
+       secondsKey(60, 4320 * 60,
+                  [](Config& c) -> std::chrono::seconds& { return c.subscriptions.lifetime; })},
       {"subscriptions", "renew_before_seconds", false,
-       secondsKey(1, 4320 * 60, [](Config& c) -> std::chrono::seconds& {
-         return c.subscriptions.renewBefore;
-       })},
+       secondsKey(1, 4320 * 60,
+                  [](Config& c) -> std::chrono::seconds& { return c.subscriptions.renewBefore; })},
       {"reconcile", "interval_seconds", false,
        secondsKey(1, 30 * 86400,
                   [](Config& c) -> std::chrono::seconds& { return c.reconcile.interval; })},
       {"reconcile", "catalog_poll_seconds", false,
-       secondsKey(1, 30 * 86400, [](Config& c) -> std::chrono::seconds& {
-         return c.reconcile.catalogPollInterval;
-       })},
+       secondsKey(
+           1, 30 * 86400,
+           [](Config& c) -> std::chrono::seconds& { return c.reconcile.catalogPollInterval; })},
       {"delegated", "device_code_url", false,
        urlKey(&Config::delegated, &DelegatedConfig::deviceCodeUrl)},
       {"delegated", "scope", false, stringKey(&Config::delegated, &DelegatedConfig::scope)},
@@ -201,6 +199,16 @@ std::string directoryOf(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
+// The identity endpoints are configured as URL templates: {tenant} -> the tenant id.
+std::string withTenant(std::string url, const std::string& tenantId) {
+  const std::string placeholder = "{tenant}";
+  for (size_t at = url.find(placeholder); at != std::string::npos;
+       at = url.find(placeholder, at + tenantId.size())) {
+    url.replace(at, placeholder.size(), tenantId);
+  }
+  return url;
+}
+
 std::optional<std::string> lookup(const Environment& env, const std::string& name) {
   auto it = env.find(name);
   if (it == env.end()) return std::nullopt;
@@ -209,24 +217,10 @@ std::optional<std::string> lookup(const Environment& env, const std::string& nam
 
 }  // namespace
 
-std::string GraphConfig::tokenEndpoint() const {
-  std::string url = tokenUrl;
-  const std::string placeholder = "{tenant}";
-  for (size_t at = url.find(placeholder); at != std::string::npos;
-       at = url.find(placeholder, at + tenantId.size())) {
-    url.replace(at, placeholder.size(), tenantId);
-  }
-  return url;
-}
+std::string GraphConfig::tokenEndpoint() const { return withTenant(tokenUrl, tenantId); }
 
 std::string DelegatedConfig::deviceCodeEndpoint(const std::string& tenantId) const {
-  std::string url = deviceCodeUrl;
-  const std::string placeholder = "{tenant}";
-  for (size_t at = url.find(placeholder); at != std::string::npos;
-       at = url.find(placeholder, at + tenantId.size())) {
-    url.replace(at, placeholder.size(), tenantId);
-  }
-  return url;
+  return withTenant(deviceCodeUrl, tenantId);
 }
 
 std::string envVarName(std::string_view section, std::string_view key) {

@@ -1,17 +1,8 @@
 #include "emulator/url_codec.h"
 
+#include "common/ascii.h"
+
 namespace appkeeper::emulator {
-namespace {
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
 std::optional<std::string> percentDecode(std::string_view text, bool plusIsSpace) {
   std::string out;
   out.reserve(text.size());
@@ -19,8 +10,8 @@ std::optional<std::string> percentDecode(std::string_view text, bool plusIsSpace
     char c = text[i];
     if (c == '%') {
       if (i + 2 >= text.size()) return std::nullopt;
-      int hi = hexValue(text[i + 1]);
-      int lo = hexValue(text[i + 2]);
+      int hi = hexDigitValue(text[i + 1]);
+      int lo = hexDigitValue(text[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
       out += static_cast<char>(hi * 16 + lo);
       i += 2;

@@ -97,23 +97,17 @@ class RefreshTokenStore {
   virtual void invalidate(const std::string& reason) = 0;
 };
 
-class RefreshTokenSource final : public TokenSource {
+class RefreshTokenSource final : public CachedTokenSource {
  public:
   RefreshTokenSource(DelegatedClient client, RefreshTokenStore& store, HttpTransport& transport,
                      const Clock& clock);
-  Result<std::string> token(bool forceRefresh = false) override;
-  Result<std::string> tokenAfterRejection(const std::string& rejected) override;
 
  private:
-  Result<std::string> refresh();  // requires mu_
+  Result<Fetched> fetch() override;
 
   DelegatedClient client_;
   RefreshTokenStore& store_;
   HttpTransport& transport_;
-  const Clock& clock_;
-  std::mutex mu_;
-  std::string token_;   // guarded by mu_
-  WallTime refreshAt_;  // guarded by mu_
 };
 
 }  // namespace appkeeper::graph

@@ -28,23 +28,9 @@ bool needsSignIn(const std::string& code) {
 
 RefreshTokenSource::RefreshTokenSource(DelegatedClient client, RefreshTokenStore& store,
                                        HttpTransport& transport, const Clock& clock)
-    : client_(std::move(client)), store_(store), transport_(transport), clock_(clock) {}
+    : CachedTokenSource(clock), client_(std::move(client)), store_(store), transport_(transport) {}
 
-Result<std::string> RefreshTokenSource::token(bool forceRefresh) {
-  std::lock_guard lock(mu_);
-  if (!forceRefresh && !token_.empty() && clock_.now() < refreshAt_) return token_;
-  return refresh();
-}
-
-Result<std::string> RefreshTokenSource::tokenAfterRejection(const std::string& rejected) {
-  std::lock_guard lock(mu_);
-  // Another caller already replaced the rejected token while we waited for the lock.
-  if (!token_.empty() && token_ != rejected && clock_.now() < refreshAt_) return token_;
-  return refresh();
-}
-
-Result<std::string> RefreshTokenSource::refresh() {
-  token_.clear();
+Result<CachedTokenSource::Fetched> RefreshTokenSource::fetch() {
   auto stored = store_.load();
   if (!stored) return stored.error();
   if (!*stored || (*stored)->empty()) {
@@ -90,9 +76,7 @@ Result<std::string> RefreshTokenSource::refresh() {
       return e;
     }
   }
-  token_ = std::move(issued->accessToken);
-  refreshAt_ = tokenRefreshTime(requestedAt, issued->lifetime);
-  return token_;
+  return Fetched{std::move(issued->accessToken), tokenRefreshTime(requestedAt, issued->lifetime)};
 }
 
 }  // namespace appkeeper::graph

@@ -36,23 +36,31 @@ Error tokenError(const IdentityReply& reply, WallTime now) {
 ClientCredentialsTokenSource::ClientCredentialsTokenSource(ClientCredentials creds,
                                                            HttpTransport& transport,
                                                            const Clock& clock)
-    : creds_(std::move(creds)), transport_(transport), clock_(clock) {}
+    : CachedTokenSource(clock), creds_(std::move(creds)), transport_(transport) {}
 
-Result<std::string> ClientCredentialsTokenSource::token(bool forceRefresh) {
+Result<std::string> CachedTokenSource::token(bool forceRefresh) {
   std::lock_guard lock(mu_);
   if (!forceRefresh && !token_.empty() && clock_.now() < refreshAt_) return token_;
   return refresh();
 }
 
-Result<std::string> ClientCredentialsTokenSource::tokenAfterRejection(const std::string& rejected) {
+Result<std::string> CachedTokenSource::tokenAfterRejection(const std::string& rejected) {
   std::lock_guard lock(mu_);
   // Another caller already replaced the rejected token while we waited for the lock.
   if (!token_.empty() && token_ != rejected && clock_.now() < refreshAt_) return token_;
   return refresh();
 }
 
-Result<std::string> ClientCredentialsTokenSource::refresh() {
+Result<std::string> CachedTokenSource::refresh() {
   token_.clear();
+  auto fetched = fetch();
+  if (!fetched) return fetched.error();
+  token_ = std::move(fetched->accessToken);
+  refreshAt_ = fetched->refreshAt;
+  return token_;
+}
+
+Result<CachedTokenSource::Fetched> ClientCredentialsTokenSource::fetch() {
   const WallTime requestedAt = clock_.now();
   auto reply = postIdentityForm(transport_, creds_.tokenUrl, creds_.timeout,
                                 {{"client_id", creds_.clientId},
@@ -64,9 +72,7 @@ Result<std::string> ClientCredentialsTokenSource::refresh() {
   if (!reply->succeeded()) return tokenError(*reply, clock_.now());
   auto issued = issuedTokenFromReply(*reply);
   if (!issued) return issued.error();
-  token_ = std::move(issued->accessToken);
-  refreshAt_ = tokenRefreshTime(requestedAt, issued->lifetime);
-  return token_;
+  return Fetched{std::move(issued->accessToken), tokenRefreshTime(requestedAt, issued->lifetime)};
 }
 
 }  // namespace appkeeper::graph

@@ -43,22 +43,43 @@ struct ClientCredentials {
   std::chrono::milliseconds timeout{30'000};
 };
 
-class ClientCredentialsTokenSource final : public TokenSource {
+// The cache both token sources share: a token is reused until its refresh time, concurrent
+// callers share one fetch (the mutex is held during it), and after a 401 a token other than the
+// rejected one is handed out without a second fetch when another caller already got it.
+class CachedTokenSource : public TokenSource {
  public:
-  ClientCredentialsTokenSource(ClientCredentials creds, HttpTransport& transport,
-                               const Clock& clock);
-  Result<std::string> token(bool forceRefresh = false) override;
-  Result<std::string> tokenAfterRejection(const std::string& rejected) override;
+  Result<std::string> token(bool forceRefresh = false) final;
+  Result<std::string> tokenAfterRejection(const std::string& rejected) final;
+
+ protected:
+  explicit CachedTokenSource(const Clock& clock) : clock_(clock) {}
+  struct Fetched {
+    std::string accessToken;
+    WallTime refreshAt;
+  };
+  // Gets a new token from the identity platform; called with the cache's lock held.
+  virtual Result<Fetched> fetch() = 0;
+
+  const Clock& clock_;
 
  private:
   Result<std::string> refresh();  // requires mu_
 
-  ClientCredentials creds_;
-  HttpTransport& transport_;
-  const Clock& clock_;
   std::mutex mu_;
   std::string token_;   // guarded by mu_
   WallTime refreshAt_;  // guarded by mu_
+};
+
+class ClientCredentialsTokenSource final : public CachedTokenSource {
+ public:
+  ClientCredentialsTokenSource(ClientCredentials creds, HttpTransport& transport,
+                               const Clock& clock);
+
+ private:
+  Result<Fetched> fetch() override;
+
+  ClientCredentials creds_;
+  HttpTransport& transport_;
 };
 
 }  // namespace appkeeper::graph

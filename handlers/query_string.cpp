@@ -1,17 +1,8 @@
 #include "handlers/query_string.h"
 
+#include "common/ascii.h"
+
 namespace appkeeper::handlers {
-namespace {
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
 RequestTarget splitTarget(std::string_view target) {
   if (auto hash = target.find('#'); hash != std::string_view::npos) target = target.substr(0, hash);
   auto q = target.find('?');
@@ -26,8 +17,9 @@ std::string decodeQueryComponent(std::string_view s) {
     char c = s[i];
     if (c == '+') {
       out += ' ';
-    } else if (c == '%' && i + 2 < s.size() && hexValue(s[i + 1]) >= 0 && hexValue(s[i + 2]) >= 0) {
-      out += static_cast<char>(hexValue(s[i + 1]) * 16 + hexValue(s[i + 2]));
+    } else if (c == '%' && i + 2 < s.size() && hexDigitValue(s[i + 1]) >= 0 &&
+               hexDigitValue(s[i + 2]) >= 0) {
+      out += static_cast<char>(hexDigitValue(s[i + 1]) * 16 + hexDigitValue(s[i + 2]));
       i += 2;
     } else {
       out += c;
