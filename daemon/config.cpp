@@ -129,6 +129,12 @@ const std::vector<KeySpec>& keySpecs() {
       {"listen", "port", false,
        [](Config& c, const std::string& v) { return parseInt(v, 0, 65535, c.listen.port); }},
       {"listen", "public_url", false, urlKey(&Config::listen, &ListenConfig::publicUrl)},
+      {"listen", "tls_cert_file", false, stringKey(&Config::listen, &ListenConfig::tlsCertFile)},
+      {"listen", "tls_key_file", false, stringKey(&Config::listen, &ListenConfig::tlsKeyFile)},
+      {"admin", "address", false, stringKey(&Config::admin, &AdminConfig::address)},
+      {"admin", "port", false,
+       [](Config& c, const std::string& v) { return parseInt(v, 0, 65535, c.admin.port); }},
+      {"admin", "token_file", false, stringKey(&Config::admin, &AdminConfig::tokenFile)},
       {"graph", "base_url", false, urlKey(&Config::graph, &GraphConfig::baseUrl)},
       {"graph", "token_url", false, urlKey(&Config::graph, &GraphConfig::tokenUrl)},
       {"graph", "tenant_id", true, stringKey(&Config::graph, &GraphConfig::tenantId)},
@@ -188,6 +194,14 @@ const std::vector<KeySpec>& keySpecs() {
            }
          }
          return quoted(v) + " is not a log level (trace, debug, info, warn, error, critical, off)";
+       }},
+      {"log", "target", false,
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         if (v != "auto" && v != "journal" && v != "stderr") {
+           return quoted(v) + " is not a log target (auto, journal, stderr)";
+         }
+         c.log.target = v;
+         return std::nullopt;
        }},
   };
   return specs;
@@ -255,8 +269,8 @@ Result<Config> parseConfig(std::string_view text, const std::string& path, const
     const std::string at = "config " + path + ":" + std::to_string(value.line) + ": ";
     if (!sectionKnown) {
       return Error::invalidInput(at + "unknown section [" + section +
-                                 "] (known: listen, graph, store, workers, catalog_events, apps, "
-                                 "subscriptions, reconcile, delegated, log)");
+                                 "] (known: listen, admin, graph, store, workers, catalog_events, "
+                                 "apps, subscriptions, reconcile, delegated, log)");
     }
     if (!known.empty()) {
       return Error::invalidInput(at + "unknown key [" + section + "] " + key + " (known: " + known +
@@ -298,9 +312,27 @@ Result<Config> parseConfig(std::string_view text, const std::string& path, const
                                std::to_string(config.subscriptions.lifetime.count()) + ")");
   }
 
+  if (config.listen.tlsCertFile.empty() != config.listen.tlsKeyFile.empty()) {
+    return Error::invalidInput(prefix +
+                               "[listen] tls_cert_file and tls_key_file go together: set both "
+                               "(TLS on the listener) or neither");
+  }
+
   if (options.forServe) {
     const std::string baseDir = directoryOf(path);
     const auto credentials = lookup(env, "CREDENTIALS_DIRECTORY");
+    if (!config.admin.tokenFile.empty()) {
+      auto token = readSecret(config.admin.tokenFile, baseDir, credentials);
+      if (!token) {
+        return Error::invalidInput(prefix + "[admin] token_file: " + token.error().message);
+      }
+      if (token->size() < 16) {
+        return Error::invalidInput(prefix + "[admin] token_file: " + config.admin.tokenFile +
+                                   ": the token is shorter than 16 characters (create one with "
+                                   "`openssl rand -hex 32`)");
+      }
+      config.admin.token = std::move(*token);
+    }
     auto clientSecret = readSecret(config.graph.clientSecretFile, baseDir, credentials);
     if (!clientSecret) {
       return Error::invalidInput(prefix +

@@ -31,6 +31,24 @@ struct ListenConfig {
   std::string address = "127.0.0.1";
   uint16_t port = 8080;
   std::string publicUrl;  // where Graph calls back (subscriptions)
+  // Optional TLS for the listener (issue 8), for deployments without a reverse proxy: both set
+  // or both empty. PEM files; the pair is re-read on SIGHUP.
+  std::string tlsCertFile;
+  std::string tlsKeyFile;
+
+  bool tlsEnabled() const { return !tlsCertFile.empty(); }
+};
+
+// Admin endpoints (/metrics; the health probes stay public, they reveal nothing): served on the
+// main listener unless `address` is set, then on their own listener (e.g. a management network or
+// loopback only). With token_file, /metrics requires "Authorization: Bearer <token>".
+struct AdminConfig {
+  std::string address;  // empty: the main listener serves /metrics
+  uint16_t port = 9090;  // 0: the OS picks (tests)
+  std::string tokenFile;
+  std::string token;  // secret
+
+  bool separateListener() const { return !address.empty(); }
 };
 
 struct GraphConfig {
@@ -109,11 +127,15 @@ struct DelegatedConfig {
 
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error, critical, off
+  // auto: the journal (structured fields) when stderr is connected to it (JOURNAL_STREAM, as
+  // systemd sets it), else stderr; journal or stderr force one.
+  std::string target = "auto";
 };
 
 struct Config {
   std::string file;  // where it was read from, for messages
   ListenConfig listen;
+  AdminConfig admin;
   GraphConfig graph;
   StoreConfig store;
   WorkersConfig workers;
