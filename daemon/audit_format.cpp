@@ -14,6 +14,19 @@ std::string versions(const std::string& from, const std::string& to) {
   return from + " -> " + to;
 }
 
+// 12345 -> "12,345".
+std::string withThousands(int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+std::string recordCount(int64_t n) { return withThousands(n) + (n == 1 ? " record" : " records"); }
+
 }  // namespace
 
 nlohmann::json auditToJson(const store::AuditRecord& r) {
@@ -38,14 +51,18 @@ nlohmann::json auditToJson(const store::AuditRecord& r) {
       {"detail", r.detail},
       {"permissions", std::move(permissions)},
       {"jobId", r.jobId ? nlohmann::json(*r.jobId) : nlohmann::json(nullptr)},
+      {"prevHash", r.prevHash},
+      {"hash", r.hash},
   };
 }
 
+void writeAuditJsonLine(std::ostream& out, const store::AuditRecord& r) {
+  // Invalid UTF-8 from a peer must not make the whole listing fail.
+  out << auditToJson(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
+
 void writeAuditJsonl(std::ostream& out, const std::vector<store::AuditRecord>& records) {
-  for (const auto& r : records) {
-    // Invalid UTF-8 from a peer must not make the whole listing fail.
-    out << auditToJson(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-  }
+  for (const auto& r : records) writeAuditJsonLine(out, r);
 }
 
 void writeAuditTable(std::ostream& out, const std::vector<store::AuditRecord>& records) {
@@ -60,6 +77,23 @@ void writeAuditTable(std::ostream& out, const std::vector<store::AuditRecord>& r
                   r.attempt != 0 ? std::to_string(r.attempt) : "", r.detail});
   }
   table.write(out);
+}
+
+void writeAuditChainReport(std::ostream& out, const store::AuditChainReport& report) {
+  if (report.ok()) {
+    out << "audit chain ok: " << recordCount(report.records);
+    if (report.records > 0) out << ", last hash " << report.lastHash;
+    out << '\n';
+    return;
+  }
+  const store::AuditChainProblem& p = *report.firstBroken;
+  out << "audit chain broken at record " << p.id << " (" << formatRfc3339(p.time) << ", "
+      << (p.event.empty() ? "no event" : p.event) << "): " << store::toString(p.kind) << ": "
+      << p.reason << '\n';
+  out << recordCount(report.records) << " verified before it";
+  if (report.records > 0)
+    out << " (last good record " << report.lastId << ", hash " << report.lastHash << ")";
+  out << '\n';
 }
 
 }  // namespace appkeeper::daemon

@@ -97,7 +97,14 @@ std::optional<std::string> setNonEmpty(std::optional<std::string>& out, const ch
   return std::nullopt;
 }
 
-std::map<std::string, OptionSpec> optionsFor(Command command, WallTime now) {
+std::optional<AuditAction> auditActionFromName(const std::string& name) {
+  if (name == "verify") return AuditAction::kVerify;
+  if (name == "export") return AuditAction::kExport;
+  return std::nullopt;
+}
+
+std::map<std::string, OptionSpec> optionsFor(Command command, AuditAction auditAction,
+                                             WallTime now) {
   std::map<std::string, OptionSpec> options;
   options["--config"] = {true,
                          [](CommandLine& c, const std::string& v) -> std::optional<std::string> {
@@ -126,6 +133,20 @@ std::map<std::string, OptionSpec> optionsFor(Command command, WallTime now) {
                              return setReportFormat(c.status.format, v);
                            }};
   } else if (command == Command::kAudit) {
+    if (auditAction == AuditAction::kVerify) return options;  // the whole chain, nothing else
+    options["--since"] = {
+        true, [now](CommandLine& c, const std::string& v) -> std::optional<std::string> {
+          auto t = parseSince(v, now);
+          if (!t) return t.error().message;
+          c.audit.since = *t;
+          return std::nullopt;
+        }};
+    if (auditAction == AuditAction::kExport) {
+      options["--output"] = {true, [](CommandLine& c, const std::string& v) {
+                               return setNonEmpty(c.audit.output, "--output", v);
+                             }};
+      return options;
+    }
     options["--format"] = {
         true, [](CommandLine& c, const std::string& v) { return setFormat(c.audit.format, v); }};
     options["--app"] = {true, [](CommandLine& c, const std::string& v) {
@@ -143,13 +164,6 @@ std::map<std::string, OptionSpec> optionsFor(Command command, WallTime now) {
                               c.audit.outcome = v;
                               return std::nullopt;
                             }};
-    options["--since"] = {
-        true, [now](CommandLine& c, const std::string& v) -> std::optional<std::string> {
-          auto t = parseSince(v, now);
-          if (!t) return t.error().message;
-          c.audit.since = *t;
-          return std::nullopt;
-        }};
     options["--limit"] = {
         true, [](CommandLine& c, const std::string& v) { return setLimit(c.audit.limit, v); }};
   } else {
@@ -205,11 +219,19 @@ Result<CommandLine> parseCommandLine(const std::vector<std::string>& args, WallT
                  "");
   }
   cl.command = *command;
-  const std::string name = commandName(*command);
-  const auto options = optionsFor(*command, now);
+  std::string name = commandName(*command);
+  size_t firstOption = 1;
+  if (*command == Command::kAudit && args.size() > 1) {
+    if (auto action = auditActionFromName(args[1])) {
+      cl.audit.action = *action;
+      name += " " + args[1];
+      firstOption = 2;
+    }
+  }
+  const auto options = optionsFor(*command, cl.audit.action, now);
   bool limitGiven = false;
   bool configGiven = false;
-  for (size_t i = 1; i < args.size(); ++i) {
+  for (size_t i = firstOption; i < args.size(); ++i) {
     std::string arg = args[i];
     if (arg == "--help" || arg == "-h") {
       cl.command = Command::kHelp;
@@ -245,7 +267,10 @@ Result<CommandLine> parseCommandLine(const std::vector<std::string>& args, WallT
     return usage("plan needs --app ID (the catalog id or externalId of the app)", name);
   }
   if (!limitGiven) {
-    if (*command == Command::kAudit && cl.audit.format == OutputFormat::kTable) cl.audit.limit = 50;
+    if (*command == Command::kAudit && cl.audit.action == AuditAction::kList &&
+        cl.audit.format == OutputFormat::kTable) {
+      cl.audit.limit = 50;
+    }
     if (*command == Command::kJobs && cl.jobs.format == OutputFormat::kTable) cl.jobs.limit = 100;
   }
   return cl;
@@ -274,17 +299,32 @@ std::string helpText(Command command) {
       return "Usage: appkeeper audit [--config FILE | --db PATH] [--format table|jsonl]\n"
              "                       [--app ID] [--team ID] [--outcome OUTCOME]\n"
              "                       [--since AGE|TIME] [--limit N]\n"
+             "       appkeeper audit verify [--config FILE | --db PATH]\n"
+             "       appkeeper audit export [--config FILE | --db PATH] [--since AGE|TIME]\n"
+             "                              [--output FILE]\n"
              "\n"
              "Prints the audit log, oldest first. Read-only: works while the daemon runs.\n"
+             "\n"
+             "Every record carries a SHA-256 hash over its fields and the previous record's hash\n"
+             "(a chain; the daemon never updates or deletes a record).\n"
+             "  verify   walks the whole chain in id order. Prints \"audit chain ok: N records,\n"
+             "           last hash H\" and exits 0, or names the first broken record (id, time,\n"
+             "           event) and why (hash mismatch, broken link, gap in ids) and exits 1.\n"
+             "           Keep H somewhere else: a log cut short after H still verifies.\n"
+             "  export   writes every record (or those from --since on) in id order as JSON\n"
+             "           Lines for a SIEM, one object per line with the keys of --format jsonl.\n"
+             "           --output FILE writes a temporary file beside FILE and renames it, so\n"
+             "           FILE is never half-written; default: stdout.\n"
              "\n"
              "Options:\n"
              "  --config FILE     read the database path from [store] path of FILE\n"
              "                    (default /etc/appkeeper/appkeeper.ini)\n"
              "  --db PATH         the database file itself\n"
              "  --format F        table (aligned columns, the default) or jsonl (one JSON object\n"
-             "                    per line with keys time, event, tenantId, teamId,\n"
+             "                    per line with keys id, time, event, tenantId, teamId,\n"
              "                    installationId, teamsAppId, fromVersion, toVersion, outcome,\n"
-             "                    httpStatus, requestId, attempt, detail, permissions)\n"
+             "                    httpStatus, requestId, attempt, detail, permissions, jobId,\n"
+             "                    prevHash, hash)\n"
              "  --app ID          only records of this Teams app (catalog id)\n"
              "  --team ID         only records of this team\n"
              "  --outcome O       only this outcome: upgraded, skipped, retrying, waiting,\n"
@@ -294,8 +334,10 @@ std::string helpText(Command command) {
              "                    or an RFC 3339 time (2026-11-29T10:00:00Z)\n"
              "  --limit N         only the newest N records (default 50 for the table, all for\n"
              "                    jsonl; 0 = all)\n"
+             "  --output FILE     export only: the file to write (replaced atomically)\n"
              "\n"
-             "Exit codes: 0 ok, 1 the database cannot be read, 2 usage error.\n";
+             "Exit codes: 0 ok, 1 the database cannot be read or written out (verify: or the\n"
+             "chain is broken), 2 usage error.\n";
     case Command::kJobs:
       return "Usage: appkeeper jobs [--config FILE | --db PATH] [--state STATE]\n"
              "                      [--format table|jsonl] [--limit N]\n"
@@ -387,6 +429,9 @@ std::string helpText(Command command) {
              "  appkeeper status [--config FILE | --db PATH] [--format table|json]\n"
              "  appkeeper audit [--config FILE | --db PATH] [--format table|jsonl] [--app ID]\n"
              "                  [--team ID] [--outcome O] [--since 1h|RFC3339] [--limit N]\n"
+             "  appkeeper audit verify [--config FILE | --db PATH]\n"
+             "  appkeeper audit export [--config FILE | --db PATH] [--since 1h|RFC3339]\n"
+             "                  [--output FILE]\n"
              "  appkeeper jobs  [--config FILE | --db PATH] [--state S] [--format table|jsonl]\n"
              "                  [--limit N]\n"
              "  appkeeper plan  --app ID [--config FILE] [--format table|json]\n"
@@ -396,7 +441,8 @@ std::string helpText(Command command) {
              "Commands:\n"
              "  serve   listen for publish events and Graph notifications, upgrade every outdated\n"
              "          installation, audit each step\n"
-             "  audit   print the audit log (read-only, works while the daemon runs)\n"
+             "  audit   print the audit log (read-only, works while the daemon runs); verify:\n"
+             "          check its hash chain; export: JSON Lines for a SIEM\n"
              "  jobs    print the upgrade queue: counts by state, or the jobs in one state\n"
              "  status  summary: subscriptions, queue, reconciliation, failures, sign-in\n"
              "  plan    dry run: what upgrading one app would do now (nothing is changed)\n"

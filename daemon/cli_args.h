@@ -27,11 +27,17 @@ struct StoreSelection {
   std::optional<std::string> dbPath;
 };
 
+// `appkeeper audit` lists; `audit verify` checks the hash chain; `audit export` writes every
+// record as JSON Lines for a SIEM.
+enum class AuditAction { kList, kVerify, kExport };
+
 struct AuditOptions {
+  AuditAction action = AuditAction::kList;
   OutputFormat format = OutputFormat::kTable;
   std::optional<std::string> app, team, outcome;
-  std::optional<WallTime> since;
+  std::optional<WallTime> since;  // list and export
   size_t limit = 0;  // the newest N; 0 = all (default: 50 for the table, all for jsonl)
+  std::optional<std::string> output;  // export: write this file (atomically) instead of stdout
 };
 
 struct JobsOptions {

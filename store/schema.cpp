@@ -33,7 +33,11 @@
 //                    login`, account, stored_at, invalid_reason ('' while usable). The store
 //                    never sees the token in clear text.
 //   audit            append-only (triggers refuse UPDATE and DELETE): every AuditRecord field,
-//                    permissions as JSON text [{"value":..,"type":..}], job_id -> jobs.
+//                    permissions as JSON text [{"value":..,"type":..}], job_id -> jobs; since
+//                    schema 3 a hash chain: hash over the row and prev_hash, the previous row's
+//                    hash (audit_chain.h). A trigger refuses an INSERT that does not take the
+//                    next id and link to the last row's hash, so two writers can never chain to
+//                    the same predecessor and nothing can append around the chain.
 //
 // Add a change as a new step at the end of kSteps; never edit a step that has shipped.
 #include "store/schema.h"
@@ -44,6 +48,7 @@
 #include <array>
 #include <string>
 
+#include "store/audit_chain.h"
 #include "store/sqlite_error.h"
 
 namespace appkeeper::store {
@@ -194,12 +199,34 @@ CREATE INDEX inventory_installation ON inventory (tenant_id, installation_id);
 CREATE INDEX jobs_installation ON jobs (tenant_id, team_id, installation_id);
 )sql";
 
+// Schema 3 (issue 5): the audit hash chain. The UPDATE trigger goes while existing rows get
+// their hashes (backfillAuditChain), in the same transaction, and comes back after.
+constexpr std::string_view kAuditChainSchema = R"sql(
+DROP TRIGGER audit_no_update;
+ALTER TABLE audit ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN hash      TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::string_view kAuditChainTriggers = R"sql(
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+-- The genesis value (kAuditGenesisHash, 64 zeros) is hex(zeroblob(32)).
+CREATE TRIGGER audit_chain_append BEFORE INSERT ON audit
+  WHEN NEW.id IS NOT (SELECT coalesce(max(id), 0) + 1 FROM audit)
+    OR NEW.prev_hash IS NOT coalesce((SELECT hash FROM audit ORDER BY id DESC LIMIT 1),
+                                     hex(zeroblob(32)))
+    OR length(NEW.hash) != 64
+  BEGIN SELECT RAISE(ABORT, 'audit records must extend the hash chain (next id, last hash)'); END;
+)sql";
+
 constexpr std::array kSteps = {
     MigrationStep{"initial schema: inbox, jobs, inventory, inventory_scans, subscriptions, audit",
-                  kInitialSchema},
+                  kInitialSchema, nullptr, {}},
     MigrationStep{"reconciliations, schedules, catalog_versions, delegated_credential, "
                   "subscriptions.teams_app_id, inventory and jobs by installation",
-                  kReconciliationSchema},
+                  kReconciliationSchema, nullptr, {}},
+    MigrationStep{"audit hash chain: audit.prev_hash, audit.hash, chained append trigger",
+                  kAuditChainSchema, backfillAuditChain, kAuditChainTriggers},
 };
 
 }  // namespace
@@ -232,6 +259,8 @@ Result<int> migrate(SQLite::Database& db, std::span<const MigrationStep> steps) 
       const MigrationStep& step = steps[static_cast<size_t>(version)];
       try {
         db.exec(std::string(step.sql));
+        if (step.backfill != nullptr) step.backfill(db);
+        if (!step.sqlAfter.empty()) db.exec(std::string(step.sqlAfter));
       } catch (const SQLite::Exception& e) {
         Error error = fromSqlite(e, "migration step " + std::to_string(version + 1) + " (" +
                                         std::string(step.description) + ")");

@@ -18,6 +18,10 @@ namespace appkeeper::store {
 struct MigrationStep {
   std::string_view description;
   std::string_view sql;  // one or more statements, run with sqlite3_exec
+  // Optional: data work SQL cannot do (schema 3 hashes the audit rows), then more SQL. Both run
+  // after `sql` in the same transaction; a throw rolls the whole step back.
+  void (*backfill)(SQLite::Database&) = nullptr;
+  std::string_view sqlAfter = {};
 };
 
 // The steps of this binary; latest version = kMigrations.size().

@@ -1,7 +1,7 @@
 // Store: appkeeper's one SQLite database (WAL, migrations through PRAGMA user_version, foreign
 // keys). It holds the inbound inbox (accepted deliveries and events), the upgrade job queue, the
-// installation inventory, the known subscriptions and the audit log. Every state change of a job
-// commits together with its audit record.
+// installation inventory, the known subscriptions and the audit log (append-only, hash-chained:
+// verifyAuditChain). Every state change of a job commits together with its audit record.
 //
 // Thread contract: a Store is one SQLite connection and is NOT thread-safe. Give each thread its
 // own Store (WAL + busy timeout make that safe across threads and processes), or guard one with a
@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -80,6 +81,34 @@ struct AuditRecord {
   std::string detail;
   std::vector<RscPermission> permissions;  // consented, for upgrades
   std::optional<int64_t> jobId;
+  // The hash chain (schema 3), set by the store when it writes the record and ignored in what a
+  // caller appends: prevHash is the previous record's hash (64 zeros for the first), hash the
+  // lowercase hex SHA-256 over this record's stored fields and prevHash.
+  std::string prevHash, hash;
+};
+
+// Why `appkeeper audit verify` stopped at a record.
+enum class AuditChainBreak {
+  kHashMismatch,  // the stored fields do not hash to the stored hash: the record was changed
+  kBrokenLink,    // its prev_hash is not the previous record's hash: reordered or replaced
+  kIdGap,         // ids jump (or the first is not 1): records before it were deleted
+};
+const char* toString(AuditChainBreak b);
+
+struct AuditChainProblem {
+  int64_t id = 0;  // the first broken record
+  WallTime time;
+  std::string event;
+  AuditChainBreak kind = AuditChainBreak::kHashMismatch;
+  std::string reason;  // one sentence: what differs (expected vs found)
+};
+
+struct AuditChainReport {
+  int64_t records = 0;   // records verified before the first problem (all of them when ok)
+  int64_t lastId = 0;    // the last verified record (0 when none)
+  std::string lastHash;  // its hash; the genesis value when the log is empty
+  std::optional<AuditChainProblem> firstBroken;
+  bool ok() const { return !firstBroken; }
 };
 
 struct AuditFilter {
@@ -312,6 +341,17 @@ class Store {
 
   // --- audit -----------------------------------------------------------------------------------
   Result<std::vector<AuditRecord>> queryAudit(const AuditFilter& filter);
+  // Every record matching `filter` (limit ignored) in id order, i.e. chain order, handed to
+  // `visit` one at a time: read in batches by id, each batch its own short read, so memory stays
+  // constant and no read snapshot is held for the whole walk. Records appended meanwhile are
+  // included. Stops at the first error `visit` returns and returns it.
+  Status forEachAudit(const AuditFilter& filter,
+                      const std::function<Status(const AuditRecord&)>& visit);
+  // Walks the whole hash chain in id order (batched like forEachAudit) and stops at the first
+  // broken record. A report with firstBroken set is a successful call; errors are the store's.
+  // Deleting the newest records leaves a valid, shorter chain: compare lastHash with one
+  // recorded earlier (or exported) to detect that.
+  Result<AuditChainReport> verifyAuditChain();
 
   // --- maintenance -----------------------------------------------------------------------------
   // PRAGMA integrity_check; "ok" on success.

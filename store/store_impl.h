@@ -49,8 +49,8 @@ struct Store::Impl {
   // Hot paths: prepared on first use (a read-only Store never prepares the writes).
   struct Statements {
     std::unique_ptr<SQLite::Statement> insertJob, claimJob, finishJob, retryJob, insertAudit,
-        insertCatalogEvent, insertNotification, claimInbox, upsertInstallation, deleteInstallation,
-        cancelInstallationJobs;
+        lastAudit, insertCatalogEvent, insertNotification, claimInbox, upsertInstallation,
+        deleteInstallation, cancelInstallationJobs;
   } cached;
 
   SQLite::Statement& prepared(std::unique_ptr<SQLite::Statement>& slot, const char* sql) {
@@ -63,7 +63,10 @@ struct Store::Impl {
   // kInternal when this Store was opened read-only: a write through it is a bug of the caller.
   std::optional<Error> refuseIfReadOnly(std::string_view what) const;
 
-  // Inside the caller's transaction; throw SQLite::Exception. Audit time epoch -> now.
+  // Inside the caller's transaction, which must have been begun IMMEDIATE (it holds the write
+  // lock, so the last record read here stays the last until commit): takes the next id and
+  // chains the record to the last one's hash. Throws SQLite::Exception, and std::logic_error
+  // outside a transaction. Audit time epoch -> now.
   void insertAudit(const AuditRecord& record);
   // Returns how many were new; `inboxId` fills specs that name none.
   size_t insertJobs(const std::vector<JobSpec>& jobs, std::optional<int64_t> inboxId);
