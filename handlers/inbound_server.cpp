@@ -89,8 +89,8 @@ void writeResponse(HTTPServerResponse& response, const InboundResponse& out, boo
 class InboundRequestHandler final : public HTTPRequestHandler {
  public:
   InboundRequestHandler(const Router& router, size_t maxBody, const Clock& clock,
-                        spdlog::logger& logger)
-      : router_(router), maxBody_(maxBody), clock_(clock), logger_(logger) {}
+                        spdlog::logger& logger, const RequestObserver& observer)
+      : router_(router), maxBody_(maxBody), clock_(clock), logger_(logger), observer_(observer) {}
 
   // Catches everything: an exception escaping here would leave the client without an answer.
   void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
@@ -131,10 +131,14 @@ class InboundRequestHandler final : public HTTPRequestHandler {
       logger_.debug("inbound {} {}: could not send the response", in.method, clip(in.path, 128));
     }
     // Method, path, status, duration only: headers and bodies may carry secrets.
-    const auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steadyNow() - started);
+    const auto elapsed = clock_.steadyNow() - started;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed);
     logger_.debug("inbound {} {} -> {} in {} ms", in.method, clip(in.path, 128), out.status,
                   ms.count());
+    try {
+      if (observer_) observer_(endpointLabel(in.path), out.status, elapsed);
+    } catch (...) {  // metrics must never cost the request its thread
+    }
   }
 
  private:
@@ -142,6 +146,7 @@ class InboundRequestHandler final : public HTTPRequestHandler {
   const size_t maxBody_;
   const Clock& clock_;
   spdlog::logger& logger_;
+  const RequestObserver& observer_;
 };
 
 // Every path goes to the one handler: the Router answers unknown paths (404) and wrong methods
@@ -149,10 +154,10 @@ class InboundRequestHandler final : public HTTPRequestHandler {
 class InboundHandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
  public:
   InboundHandlerFactory(const Router& router, size_t maxBody, const Clock& clock,
-                        spdlog::logger& logger)
-      : router_(router), maxBody_(maxBody), clock_(clock), logger_(logger) {}
+                        spdlog::logger& logger, const RequestObserver& observer)
+      : router_(router), maxBody_(maxBody), clock_(clock), logger_(logger), observer_(observer) {}
   HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
-    return new InboundRequestHandler(router_, maxBody_, clock_, logger_);  // Poco owns it
+    return new InboundRequestHandler(router_, maxBody_, clock_, logger_, observer_);  // Poco owns
   }
 
  private:
@@ -160,6 +165,7 @@ class InboundHandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory 
   const size_t maxBody_;
   const Clock& clock_;
   spdlog::logger& logger_;
+  const RequestObserver& observer_;
 };
 
 }  // namespace
@@ -168,6 +174,7 @@ class InboundHandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory 
 // threads, then what the handlers borrow.
 struct InboundServer::Impl {
   std::shared_ptr<spdlog::logger> logger;
+  RequestObserver onRequest;
   std::optional<WebhookKey> catalogKey;
   std::unique_ptr<StorePool> pool;
   std::unique_ptr<Router> router;
@@ -186,6 +193,7 @@ Result<std::unique_ptr<InboundServer>> InboundServer::start(InboundServerOptions
   if (options.dbPath.empty()) return Error::invalidInput("inbound server: no database path given");
 
   auto impl = std::make_unique<Impl>();
+  impl->onRequest = std::move(options.onRequest);
   impl->logger = options.logger ? options.logger
                                 : std::make_shared<spdlog::logger>(
                                       "inbound", std::make_shared<spdlog::sinks::null_sink_mt>());
@@ -214,6 +222,7 @@ Result<std::unique_ptr<InboundServer>> InboundServer::start(InboundServerOptions
   config.catalogKey = impl->catalogKey ? &*impl->catalogKey : nullptr;
   config.ready = options.ready;
   config.storeWait = options.storeWait;
+  config.metrics = std::move(options.metrics);
   impl->router = std::make_unique<Router>(std::move(config), *impl->pool, clock, *impl->logger);
 
   const std::string where = options.address + ":" + std::to_string(options.port);
@@ -236,7 +245,8 @@ Result<std::unique_ptr<InboundServer>> InboundServer::start(InboundServerOptions
     // A pool of our own: Poco's default pool is global and capped at 16 threads.
     impl->threads = std::make_unique<Poco::ThreadPool>(1, options.maxThreads);
     impl->server = std::make_unique<Poco::Net::HTTPServer>(
-        new InboundHandlerFactory(*impl->router, options.maxBodyBytes, clock, *impl->logger),
+        new InboundHandlerFactory(*impl->router, options.maxBodyBytes, clock, *impl->logger,
+                                  impl->onRequest),
         *impl->threads, socket, params);
     impl->server->start();
   } catch (const Poco::Exception& e) {

@@ -3,7 +3,7 @@
 // Graph call is ever made inline, so answers stay well within Graph's 3 s.
 //
 // Routes: POST /graph/notifications, POST /graph/lifecycle, POST /events/catalog, GET /healthz,
-// GET /readyz.
+// GET /readyz, and GET /metrics when `metrics` is set (admin_routes.h).
 // Persistence goes through store::Store connections opened on `dbPath` (one per server thread,
 // see store_pool.h); when the store cannot keep a delivery the answer is 503 so senders retry.
 //
@@ -19,6 +19,7 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "handlers/admin_routes.h"
 
 namespace spdlog {
 class logger;
@@ -45,6 +46,10 @@ struct InboundServerOptions {
   // How long an inbound write waits for another connection's lock before the answer becomes 503.
   // Below Graph's 3 s answer limit, so a locked database makes Graph retry rather than time out.
   std::chrono::milliseconds storeBusyTimeout{2000};
+  // GET /metrics on this listener (empty render: 404, e.g. when a separate admin listener
+  // serves it), and the per-request observation for the inbound metrics (may be empty).
+  MetricsEndpoint metrics;
+  RequestObserver onRequest;
 };
 
 class InboundServer {

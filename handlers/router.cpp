@@ -10,7 +10,7 @@
 namespace appkeeper::handlers {
 namespace {
 
-enum class Route { kNotifications, kLifecycle, kCatalogEvents, kHealth, kReady };
+enum class Route { kNotifications, kLifecycle, kCatalogEvents, kHealth, kReady, kMetrics };
 
 struct RouteSpec {
   std::string_view path;
@@ -24,6 +24,7 @@ constexpr RouteSpec kRoutes[] = {
     {"/events/catalog", "POST", Route::kCatalogEvents},
     {"/healthz", "GET", Route::kHealth},
     {"/readyz", "GET", Route::kReady},
+    {kMetricsPath, "GET", Route::kMetrics},
 };
 
 std::string_view trim(std::string_view s) {
@@ -42,6 +43,13 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 }  // namespace
+
+std::string_view endpointLabel(std::string_view path) {
+  for (const RouteSpec& r : kRoutes) {
+    if (r.path == path) return r.path;
+  }
+  return "other";
+}
 
 bool isJsonContentType(std::string_view contentType) {
   auto semicolon = contentType.find(';');
@@ -67,7 +75,9 @@ InboundResponse Router::handle(const InboundRequest& request) const {
   for (const RouteSpec& r : kRoutes) {
     if (r.path == request.path) spec = &r;
   }
-  if (spec == nullptr) return errorResponse(404, "notFound", "no such endpoint");
+  if (spec == nullptr || (spec->route == Route::kMetrics && !config_.metrics.served())) {
+    return errorResponse(404, "notFound", "no such endpoint");
+  }
   if (request.method != spec->method) {
     InboundResponse r = errorResponse(405, "methodNotAllowed",
                                       "use " + std::string(spec->method) + " on this endpoint");
@@ -84,6 +94,8 @@ InboundResponse Router::handle(const InboundRequest& request) const {
     case Route::kReady:
       if (!config_.ready || config_.ready()) return jsonResponse(200, {{"status", "ready"}});
       return jsonResponse(503, {{"status", "not ready"}});
+    case Route::kMetrics:
+      return metricsResponse(request, config_.metrics);
     case Route::kNotifications:
     case Route::kLifecycle:
       // Graph sends the handshake as text/plain; it needs neither a JSON body nor the store.

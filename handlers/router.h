@@ -7,6 +7,7 @@
 //   POST /events/catalog      -> catalog_events.h
 //   GET  /healthz             -> 200 {"status":"ok"} (process alive, no store access)
 //   GET  /readyz              -> 200 {"status":"ready"} / 503 {"status":"not ready"}
+//   GET  /metrics             -> admin_routes.h (404 unless RouterConfig::metrics serves it here)
 //
 // Borrows the pool, clock, key and logger (they must outlive it). Immutable after construction:
 // handle() is thread-safe. Never throws for any request content.
@@ -18,6 +19,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "handlers/admin_routes.h"
 #include "handlers/inbound_request.h"
 #include "handlers/standard_webhooks.h"
 
@@ -34,6 +36,7 @@ struct RouterConfig {
   const WebhookKey* catalogKey = nullptr;    // nullptr: catalog events refused (401)
   std::function<bool()> ready;               // empty: always ready
   std::chrono::milliseconds storeWait{250};  // how long a request waits for a free connection
+  MetricsEndpoint metrics;                   // empty render: /metrics is not served here (404)
 };
 
 class Router {
@@ -47,6 +50,10 @@ class Router {
   const Clock& clock_;
   spdlog::logger& logger_;
 };
+
+// The metrics label for a request path: the route's path when it is one of ours, else "other",
+// so a scan of random URLs cannot grow the label set.
+std::string_view endpointLabel(std::string_view path);
 
 // "application/json", optionally with "; charset=utf-8" (any case, spaces allowed).
 bool isJsonContentType(std::string_view contentType);
