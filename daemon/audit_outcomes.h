@@ -4,7 +4,7 @@
 // duplicate, rejected; and planned, for a publish event or notification the planner turned
 // into jobs; requested/reconciled (reconciliation), confirmed (Graph reported an upgrade back),
 // released (a blocked job retried after login), subscribed/renewed/removed (subscriptions),
-// signed-in/login-required (delegated login). Constants only; thread-safe.
+// signed-in/login-required (delegated login), reloaded (SIGHUP: the config read again). Constants only; thread-safe.
 #pragma once
 
 #include <string>
@@ -18,6 +18,7 @@ inline constexpr const char* kEventReconcile = "reconcile";
 inline constexpr const char* kEventSubscription = "subscription";
 inline constexpr const char* kEventLogin = "login";
 inline constexpr const char* kEventConfirm = "upgrade-confirmed";
+inline constexpr const char* kEventConfig = "config";
 
 inline constexpr const char* kOutcomeUpgraded = "upgraded";
 inline constexpr const char* kOutcomeSkipped = "skipped";
@@ -35,6 +36,7 @@ inline constexpr const char* kOutcomeRenewed = "renewed";
 inline constexpr const char* kOutcomeRemoved = "removed";
 inline constexpr const char* kOutcomeSignedIn = "signed-in";
 inline constexpr const char* kOutcomeLoginRequired = "login-required";
+inline constexpr const char* kOutcomeReloaded = "reloaded";
 
 // Every outcome an audit record can carry, in the order the help lists them.
 inline const std::vector<std::string>& knownOutcomes() {
@@ -54,6 +56,7 @@ inline const std::vector<std::string>& knownOutcomes() {
                                                     kOutcomeRemoved,
                                                     kOutcomeSignedIn,
                                                     kOutcomeLoginRequired,
+                                                    kOutcomeReloaded,
                                                     "accepted",
                                                     "duplicate",
                                                     "rejected"};

@@ -28,6 +28,7 @@ GraphConnection::GraphConnection(const Config& config, const Clock& clock,
   clientOptions.tenantId = config.graph.tenantId;
   clientOptions.requestTimeout = config.graph.timeout;
   if (options.backoffCap) clientOptions.backoffCap = *options.backoffCap;
+  clientOptions.observer = options.observer;
   client = std::make_unique<graph::GraphClient>(clientOptions, *transport, *tokens, *limiter, clock,
                                                 sleeper, random);
 }

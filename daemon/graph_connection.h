@@ -28,6 +28,8 @@ struct GraphConnectionOptions {
   // Longest backoff slept inside the client; longer waits go back to the caller (nullopt: the
   // client's default).
   std::optional<std::chrono::milliseconds> backoffCap;
+  // Told about every Graph request (metrics); borrowed, must outlive the connection; may be null.
+  graph::GraphObserver* observer = nullptr;
 };
 
 struct GraphConnection {

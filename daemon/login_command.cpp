@@ -2,8 +2,12 @@
 // daemon's workers use for upgrades that need RSC. The prompt goes to stdout at once; the
 // refresh token is sealed into the store (CredentialVault) and every blocked job is released.
 // SIGINT/SIGTERM while waiting cancel the sleeper: the command ends cleanly, storing nothing.
+// Run as root (`sudo appkeeper login`) against a store folder that belongs to the service's
+// user, it becomes that user after reading the config and the key (store_owner.h), so the
+// database files keep the service's ownership.
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <memory>
@@ -11,6 +15,7 @@
 
 #include "daemon/commands.h"
 #include "daemon/credential_vault.h"
+#include "daemon/store_owner.h"
 #include "graph/delegated_tokens.h"
 #include "graph/graph_client.h"
 #include "graph/http_transport.h"
@@ -85,6 +90,14 @@ int runLogin(const CommandLine& cl, const Environment& env, const Clock& clock, 
            "/etc/appkeeper/delegated.key in "
         << config->file << " (or APPKEEPER_DELEGATED_KEY_FILE)\n";
     return kExitUsage;
+  }
+  if (auto owner = storeOwnerToBecome(config->store.path, ::geteuid())) {
+    if (auto switched = becomeOwner(*owner); !switched) {
+      err << "appkeeper: " << switched.error().message << '\n';
+      return kExitFailure;
+    }
+    out << "running as uid " << owner->uid << ", the owner of " << owner->folder
+        << ", so the database keeps the service's ownership\n";
   }
   // Before the admin signs in: a database we cannot write would waste the sign-in.
   auto opened = store::Store::open(config->store.path, clock, store::OpenMode::kReadWrite);

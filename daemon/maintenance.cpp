@@ -33,7 +33,27 @@ bool Maintenance::due(const std::optional<WallTime>& retryAt) const {
   return !retryAt || clock_.now() >= *retryAt;
 }
 
+void Maintenance::setWatch(std::vector<std::string> watch) {
+  std::lock_guard lock(watchMu_);
+  newWatch_ = std::move(watch);
+}
+
+void Maintenance::takeWatchChange() {
+  std::optional<std::vector<std::string>> watch;
+  {
+    std::lock_guard lock(watchMu_);
+    watch.swap(newWatch_);
+  }
+  if (!watch || *watch == options_.watch) return;
+  options_.watch = *watch;
+  reconciler_.setWatch(std::move(*watch));
+  resolved_ = false;  // resolved again this pass; until then nothing runs on the old set
+  watchRetryAt_.reset();
+  reconcileNewWatch_ = true;
+}
+
 bool Maintenance::pass() {
+  takeWatchChange();
   const WallTime now = clock_.now();
   auto lastPoll = store_.scheduleLastRun(kCatalogPollSchedule);
   if (!lastPoll) {
@@ -49,6 +69,15 @@ bool Maintenance::pass() {
     }
   }
   if (!resolved_) return false;  // nothing to subscribe to or reconcile for yet
+  if (reconcileNewWatch_) {
+    // The inventory of a newly watched app is empty until a reconciliation scans the teams.
+    if (auto id = store_.requestReconciliation("[apps] watch changed"); id) {
+      reconcileNewWatch_ = false;
+    } else {
+      logger_->warn("cannot request a reconciliation for the new [apps] watch (retrying): {}",
+                    id.error().message);
+    }
+  }
   if (options_.subscriptionsEnabled) keepSubscriptions();
   scheduleReconciliation();
   return reconcileStep();

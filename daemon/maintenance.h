@@ -12,12 +12,17 @@
 // removes it, or requests a reconciliation), so only this thread talks to Graph about
 // subscriptions. A failing duty is retried after retryDelay, without blocking the others.
 //
+// setWatch() (SIGHUP reload) replaces [apps] watch: the next pass resolves the new list,
+// brings the subscriptions in line (new apps subscribed, unwatched ones removed) and requests a
+// reconciliation, which fills the inventory of newly watched apps and enqueues their upgrades.
+//
 // Thread contract: one per maintenance thread with its own Store connection; runOnce() on that
-// thread only. Borrowed references must outlive it. Never throws.
+// thread only; setWatch() from any thread. Borrowed references must outlive it. Never throws.
 #pragma once
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,9 +61,12 @@ class Maintenance {
   bool runOnce();
 
   const WatchedApps& watched() const { return watched_; }
+  // Takes effect at the next pass. Thread-safe.
+  void setWatch(std::vector<std::string> watch);
 
  private:
   bool pass();
+  void takeWatchChange();
   bool refreshWatched();
   void keepSubscriptions();
   void scheduleReconciliation();
@@ -80,6 +88,9 @@ class Maintenance {
   bool ensured_ = false;  // the start-up ensure() succeeded
   std::optional<WallTime> watchRetryAt_, subscriptionsRetryAt_, reconcileRetryAt_, pollRetryAt_;
   std::vector<std::string> reportedUnresolved_;
+  bool reconcileNewWatch_ = false;  // a reloaded [apps] watch awaits its reconciliation
+  std::mutex watchMu_;
+  std::optional<std::vector<std::string>> newWatch_;  // guarded by watchMu_
 };
 
 }  // namespace appkeeper::daemon

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "common/log_context.h"
 #include "common/version.h"
 #include "daemon/audit_outcomes.h"
 #include "daemon/time_text.h"
@@ -107,6 +108,7 @@ void Planner::planCatalogEvent(const store::InboxItem& item) {
     return fail(item, audit, "cannot plan app " + ref + ": " + e.message);
   }
   audit.teamsAppId = app->id;
+  LogScope appScope({.appId = app->id});
   std::string target = event->version;
   if (const AppDefinition* latest = latestPublished(*app)) {
     auto cmp = compareVersions(latest->version, target);
@@ -374,6 +376,7 @@ Result<std::string> Planner::latestVersion(const std::string& teamsAppId,
 
 Status Planner::planInstallationChange(const TeamInstallation& row, const std::string& changeType,
                                        NotificationTally& tally) {
+  LogScope installationScope({.teamId = row.teamId, .appId = row.teamsAppId});
   if (changeType == "deleted") {
     // Installation ids are opaque (Decision 5): the team comes from the inventory row.
     if (auto s = store_.removeInstallation(options_.tenantId, row.teamId, row.installationId); !s) {

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "common/log_context.h"
 #include "common/version.h"
 #include "daemon/audit_outcomes.h"
 #include "daemon/upgrade_job.h"
@@ -26,6 +27,11 @@ Reconciler::Reconciler(ReconcilerOptions options, store::Store& store, graph::Gr
       clock_(clock),
       logger_(std::move(logger)) {}
 
+void Reconciler::setWatch(std::vector<std::string> watch) {
+  std::lock_guard lock(watchMu_);
+  options_.watch = std::move(watch);
+}
+
 Result<bool> Reconciler::step() {
   auto active = store_.activeReconciliation();
   if (!active) return active.error();
@@ -41,7 +47,12 @@ Result<bool> Reconciler::step() {
     logger_->info("reconciliation {} started ({})", run.id, run.reason);
   }
   if (!apps_ || apps_->first != run.id) {
-    auto resolved = resolveWatchedApps(graph_, options_.watch);
+    std::vector<std::string> watch;
+    {
+      std::lock_guard lock(watchMu_);
+      watch = options_.watch;
+    }
+    auto resolved = resolveWatchedApps(graph_, watch);
     if (!resolved) return resolved.error();
     apps_.emplace(run.id, std::move(*resolved));
   }
@@ -67,6 +78,7 @@ Result<bool> Reconciler::step() {
   store::Reconciliation delta;
   std::vector<store::JobSpec> jobs;
   for (const auto& teamId : page->teamIds) {
+    LogScope teamScope({.teamId = teamId});
     auto installed = graph_.listTeamInstallations(teamId);
     if (!installed) {
       if (installed.error().kind == ErrorKind::kTransient) return installed.error();

@@ -13,13 +13,15 @@
 // that disappeared), each app's inventory is marked scanned, and the run ends with a summary
 // audit record ("N teams scanned, M installations found, D drift corrected, J upgrades queued").
 //
-// Thread contract: one per maintenance thread; borrowed references must outlive it.
+// Thread contract: one per maintenance thread; borrowed references must outlive it. setWatch()
+// may be called from any thread (SIGHUP reload); it takes effect at the next run.
 // Errors: transient Graph/store errors come back from step() (nothing of the page is recorded,
 // so the page is redone); a team that cannot be read for a permanent reason is skipped, counted
 // and logged.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +52,9 @@ class Reconciler {
   // One page of the active reconciliation. True when a page was done (more may follow at
   // once), false when no reconciliation is pending or running.
   Result<bool> step();
+  // Replaces [apps] watch for the runs that start from now on (the running one keeps its apps,
+  // so its end-of-run bookkeeping stays consistent). Thread-safe.
+  void setWatch(std::vector<std::string> watch);
 
  private:
   Status finish(const store::Reconciliation& run, const WatchedApps& apps);
@@ -62,6 +67,7 @@ class Reconciler {
   // The watched apps of the current run (resolved when it starts or after a restart).
   std::optional<std::pair<int64_t, WatchedApps>> apps_;
   int64_t unreadableTeams_ = 0;  // this process's share of the current run
+  std::mutex watchMu_;           // guards options_.watch (setWatch from another thread)
 };
 
 }  // namespace appkeeper::daemon

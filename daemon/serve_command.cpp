@@ -1,4 +1,7 @@
 // `appkeeper serve`: configuration, the Service, systemd notifications, and the signal wait.
+// SIGTERM/SIGINT drain and stop; SIGHUP reads the config file again and applies what can change
+// while running (Service::reload); a file that no longer parses is logged and the running
+// configuration kept.
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -30,6 +33,7 @@ class BlockedSignals {
     sigemptyset(&set_);
     sigaddset(&set_, SIGTERM);
     sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set_, &previous_);
   }
   ~BlockedSignals() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
@@ -41,6 +45,29 @@ class BlockedSignals {
   sigset_t set_;
   sigset_t previous_;
 };
+
+uint64_t monotonicUsec() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
+}
+
+// RELOADING=1 ... READY=1 tells systemd a reload is in progress (and completes the protocol of
+// Type=notify-reload, which sends the SIGHUP itself).
+void reloadConfig(const std::string& path, const Environment& env, Service& service,
+                  spdlog::logger& logger) {
+  sd_notifyf(0, "RELOADING=1\nSTATUS=reloading the configuration\nMONOTONIC_USEC=%llu",
+             static_cast<unsigned long long>(monotonicUsec()));
+  logger.info("SIGHUP: reading {} again", path);
+  auto loaded = loadConfig(path, env);
+  if (!loaded) {
+    logger.error("reload failed, keeping the running configuration: {}", loaded.error().message);
+  } else {
+    service.reload(*loaded);
+  }
+  const std::string status = service.status();
+  sd_notifyf(0, "READY=1\nSTATUS=%s", status.c_str());
+}
 
 }  // namespace
 
@@ -56,7 +83,7 @@ int runServe(const CommandLine& cl, const Environment& env, std::ostream& err) {
   // A peer closing a socket must be an error code, not the death of the process.
   ::signal(SIGPIPE, SIG_IGN);
 
-  LogSink logs(config->log.level);
+  LogSink logs(config->log, env);
   auto logger = logs.logger("appkeeper");
   SystemClock clock;
   auto service = Service::start(*config, clock, logs);
@@ -96,11 +123,12 @@ int runServe(const CommandLine& cl, const Environment& env, std::ostream& err) {
   int received = 0;
   while (received == 0) {
     const int sig = sigtimedwait(&signals.set(), nullptr, &timeout);
-    if (sig > 0) {
+    if (sig == SIGHUP) {
+      reloadConfig(cl.store.configPath, env, **service, *logger);
+    } else if (sig > 0) {
       received = sig;
       break;
-    }
-    if (errno != EAGAIN && errno != EINTR) {
+    } else if (errno != EAGAIN && errno != EINTR) {
       logger->error("waiting for signals failed ({}); shutting down", std::strerror(errno));
       break;
     }

@@ -6,10 +6,13 @@
 #include <algorithm>
 #include <climits>
 
+#include "daemon/audit_outcomes.h"
+#include "daemon/config_reload.h"
 #include "daemon/credential_vault.h"
 #include "daemon/graph_connection.h"
 #include "daemon/maintenance.h"
 #include "daemon/planner.h"
+#include "daemon/service_metrics.h"
 #include "daemon/status_text.h"
 #include "daemon/upgrade_worker.h"
 #include "daemon/work_loop.h"
@@ -19,6 +22,7 @@
 #include "graph/rate_limiter.h"
 #include "graph/sleeper.h"
 #include "graph/token_source.h"
+#include "handlers/admin_server.h"
 #include "handlers/inbound_server.h"
 #include "store/store.h"
 
@@ -61,6 +65,14 @@ Status Service::startAll() {
   }
   store_ = std::move(*opened);
   logger_->info("store {} open (schema version {})", dbPath, store_->schemaVersion());
+  // A read-only connection of its own: scrapes come from listener threads and must not share a
+  // connection (or a lock) with the threads doing the work.
+  auto metricsStore = store::Store::open(dbPath, clock_, store::OpenMode::kReadOnly);
+  if (!metricsStore) {
+    return Error::permanent("cannot open the store " + dbPath + ": " +
+                            metricsStore.error().message);
+  }
+  metrics_ = std::make_unique<ServiceMetrics>(APPKEEPER_VERSION, std::move(*metricsStore), clock_);
 
   const WorkersConfig& w = config_.workers;
   GraphConnectionOptions connectionOptions;
@@ -69,6 +81,7 @@ Status Service::startAll() {
   connectionOptions.backoffCap =
       std::clamp<milliseconds>(std::chrono::duration_cast<milliseconds>(w.lease) / 2,
                                milliseconds(1'000), milliseconds(60'000));
+  connectionOptions.observer = metrics_.get();
   graph_ = std::make_unique<GraphConnection>(config_, clock_, connectionOptions);
 
   auto openThreadStore = [&]() -> Result<store::Store*> {
@@ -143,6 +156,7 @@ Status Service::startAll() {
     workerOptions.retry = retryOptions(w);
     workerOptions.propagationRetry = w.propagationRetry;
     workerOptions.propagationPatience = w.propagationPatience;
+    workerOptions.onOutcome = [m = metrics_.get()](std::string_view o) { m->onJobOutcome(o); };
     auto workerLogger = logs_.logger("worker-" + std::to_string(i));
     workers_.push_back(std::make_unique<UpgradeWorker>(workerOptions, **workerStore,
                                                        *graph_->client, clock_, random_,
@@ -163,12 +177,36 @@ Status Service::startAll() {
   serverOptions.catalogSecret = config_.catalogEvents.secret;
   serverOptions.ready = [this] { return running_.load(); };
   serverOptions.logger = logs_.logger("inbound");
+  auto observeRequest = [m = metrics_.get()](std::string_view endpoint, int status,
+                                             std::chrono::nanoseconds elapsed) {
+    m->onInboundRequest(endpoint, status, elapsed);
+  };
+  serverOptions.onRequest = observeRequest;
+  const handlers::MetricsEndpoint metricsEndpoint{[m = metrics_.get()] { return m->scrape(); },
+                                                  config_.admin.token};
+  if (!config_.admin.separateListener()) serverOptions.metrics = metricsEndpoint;
   auto server = handlers::InboundServer::start(std::move(serverOptions), clock_);
   if (!server) {
     return Error::permanent("cannot start the listener on " + config_.listen.address + ":" +
                             std::to_string(config_.listen.port) + ": " + server.error().message);
   }
   server_ = std::move(*server);
+  if (config_.admin.separateListener()) {
+    handlers::AdminServerOptions adminOptions;
+    adminOptions.address = config_.admin.address;
+    adminOptions.port = config_.admin.port;
+    adminOptions.routes.metrics = metricsEndpoint;
+    adminOptions.routes.ready = [this] { return running_.load(); };
+    adminOptions.onRequest = observeRequest;
+    adminOptions.logger = logs_.logger("admin");
+    auto admin = handlers::AdminServer::start(std::move(adminOptions), clock_);
+    if (!admin) {
+      return Error::permanent("cannot start the [admin] listener on " + config_.admin.address +
+                              ":" + std::to_string(config_.admin.port) + ": " +
+                              admin.error().message);
+    }
+    admin_ = std::move(*admin);
+  }
 
   for (auto& loop : loops_) loop->start();
   running_ = true;
@@ -191,6 +229,10 @@ void Service::stop() {
     server_->stop();
     server_.reset();  // closes the listening socket too: new connections are refused, not queued
   }
+  if (admin_) {
+    admin_->stop();
+    admin_.reset();
+  }
   if (planner_) planner_->requestStop();
   for (auto& loop : loops_) loop->requestStop();
   const auto deadline = std::chrono::steady_clock::now() + config_.workers.shutdownGrace;
@@ -209,6 +251,55 @@ void Service::stop() {
   if (graph_) graph_->sleeper.cancel();
   for (auto& loop : loops_) loop->join();
   if (!loops_.empty()) logger_->info("stopped: every thread joined");
+}
+
+void Service::reload(const Config& loaded) {
+  const ConfigDiff diff = diffConfig(config_, loaded);
+  if (diff.empty()) logger_->info("reloaded {}: nothing changed", loaded.file);
+  const auto levelBefore = spdlog::level::from_str(config_.log.level);
+  const auto levelAfter = spdlog::level::from_str(loaded.log.level);
+  // A more verbose level first and a quieter one last, so the lines below show under either.
+  if (diff.logLevel && levelAfter < levelBefore) logs_.setLevel(loaded.log.level);
+  if (diff.rateLimits && graph_) {
+    graph::RateLimits limits;
+    limits.getPerSecond = loaded.graph.requestsPerSecond;
+    limits.postPerSecond = loaded.graph.requestsPerSecond;
+    limits.perTeamPerSecond = loaded.graph.perTeamRequestsPerSecond;
+    graph_->limiter->setLimits(limits);
+    config_.graph.requestsPerSecond = loaded.graph.requestsPerSecond;
+    config_.graph.perTeamRequestsPerSecond = loaded.graph.perTeamRequestsPerSecond;
+  }
+  if (diff.watch && maintenance_) {
+    maintenance_->setWatch(loaded.apps.watch);
+    config_.apps.watch = loaded.apps.watch;
+  }
+  if (diff.reloadTls) {
+    // Hook for the TLS listener (issue 8): re-read the certificate and key pair here.
+    config_.listen.tlsCertFile = loaded.listen.tlsCertFile;
+    config_.listen.tlsKeyFile = loaded.listen.tlsKeyFile;
+  }
+  std::string detail;
+  for (const auto& change : diff.reloaded) {
+    logger_->info("reloaded: {} {} -> {}", change.key, change.from, change.to);
+    detail += (detail.empty() ? "" : "; ") + change.key + " " + change.from + " -> " + change.to;
+  }
+  for (const auto& key : diff.needsRestart) {
+    logger_->warn("{} changed in {} but needs a restart to take effect (systemctl restart "
+                  "appkeeper)",
+                  key, loaded.file);
+    detail += (detail.empty() ? "" : "; ") + key + " needs a restart";
+  }
+  if (diff.logLevel && levelAfter >= levelBefore) logs_.setLevel(loaded.log.level);
+  config_.log.level = loaded.log.level;
+  if (diff.empty() || !store_) return;
+  store::AuditRecord audit;
+  audit.event = kEventConfig;
+  audit.outcome = kOutcomeReloaded;
+  audit.tenantId = config_.graph.tenantId;
+  audit.detail = detail;
+  if (auto s = store_->appendAudit(audit); !s) {
+    logger_->warn("cannot audit the reload: {}", s.error().message);
+  }
 }
 
 uint16_t Service::port() const { return server_ ? server_->port() : 0; }

@@ -9,7 +9,12 @@
 // shutdown_grace to finish; after that, Graph calls still waiting (rate limiter, backoff) are
 // cancelled and their jobs released to the queue; every thread is joined.
 //
-// Thread contract: start(), status(), stop() and the destructor from one thread (main).
+// reload() (SIGHUP) applies what can change while running (config_reload.h): the log level, the
+// Graph rate limits, [apps] watch (taken up by the maintenance thread at its next pass); it logs
+// each change ("reloaded: [log] level info -> debug") and each changed key that needs a restart,
+// and audits the reload (event "config", outcome "reloaded").
+//
+// Thread contract: start(), status(), reload(), stop() and the destructor from one thread (main).
 // Errors from start(): the store cannot be opened/migrated, or the listener cannot bind
 // (message names the path or the address).
 #pragma once
@@ -37,6 +42,7 @@ class GraphClient;
 class RefreshTokenSource;
 }  // namespace appkeeper::graph
 namespace appkeeper::handlers {
+class AdminServer;
 class InboundServer;
 }
 
@@ -46,6 +52,7 @@ class CredentialVault;
 class Maintenance;
 struct GraphConnection;
 class Planner;
+class ServiceMetrics;
 class UpgradeWorker;
 class WorkLoop;
 
@@ -59,6 +66,8 @@ class Service {
   Service& operator=(const Service&) = delete;
 
   void stop();
+  // `loaded`: the config file read again. Never fails: what cannot change is logged.
+  void reload(const Config& loaded);
   uint16_t port() const;
   // The STATUS= line: job counts, or why they could not be read.
   std::string status();
@@ -71,11 +80,12 @@ class Service {
   Service(const Config& config, const Clock& clock, const LogSink& logs);
   Status startAll();
 
-  const Config config_;
+  Config config_;  // as started; reload() updates the reloadable settings
   const Clock& clock_;
-  const LogSink& logs_;
+  LogSink logs_;  // a handle sharing the caller's loggers (reload sets their level)
   std::shared_ptr<spdlog::logger> logger_;
   SystemRandom random_;
+  std::unique_ptr<ServiceMetrics> metrics_;  // before graph_: the client reports to it
   std::unique_ptr<GraphConnection> graph_;
   std::unique_ptr<store::Store> store_;  // the main thread's connection (migrations, status)
   std::vector<std::unique_ptr<store::Store>> threadStores_;
@@ -86,6 +96,7 @@ class Service {
   std::vector<std::unique_ptr<UpgradeWorker>> workers_;
   std::vector<std::unique_ptr<WorkLoop>> loops_;
   std::unique_ptr<handlers::InboundServer> server_;
+  std::unique_ptr<handlers::AdminServer> admin_;  // null: /metrics on the main listener
   std::atomic<bool> running_{false};  // /readyz: store open and workers running
   bool stopped_ = false;
 };

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/log_context.h"
 #include "common/version.h"
 #include "daemon/audit_outcomes.h"
 #include "daemon/consent.h"
@@ -74,6 +75,12 @@ bool UpgradeWorker::runOnce() {
     run->audit.fromVersion = run->job.spec.fromVersion;
     run->audit.toVersion = run->job.spec.targetVersion;
     run->leaseFrom = claimedAt;
+    LogScope jobScope({.jobId = std::to_string(run->job.id),
+                       .teamId = run->job.spec.teamId,
+                       .appId = run->job.spec.teamsAppId});
+    logger_->debug("job {} claimed: team {} app {} -> {}, attempt {}", run->job.id,
+                   run->job.spec.teamId, run->job.spec.teamsAppId, run->job.spec.targetVersion,
+                   run->job.attempt);
     runJob(*run);
   } catch (const std::exception& e) {
     // A bug: the lease expires and another attempt runs the job again.
@@ -172,6 +179,7 @@ void UpgradeWorker::finish(Run& run, store::JobState state, const char* outcome,
                            const std::string& detail) {
   run.audit.outcome = outcome;
   run.audit.detail = detail;
+  LogScope response({.graphRequestId = run.audit.requestId});
   const auto& spec = run.job.spec;
   auto done = store_.finishJob(run.job.id, options_.owner, state, run.audit);
   if (!done) {
@@ -179,6 +187,7 @@ void UpgradeWorker::finish(Run& run, store::JobState state, const char* outcome,
                   done.error().message);
     return;
   }
+  if (options_.onOutcome) options_.onOutcome(outcome);
   const auto level = state == store::JobState::kSucceeded || state == store::JobState::kSkipped
                          ? spdlog::level::info
                          : spdlog::level::warn;
@@ -202,6 +211,7 @@ void UpgradeWorker::wait(Run& run, const std::string& detail) {
     logger_->warn("job {}: cannot reschedule: {}", run.job.id, s.error().message);
     return;
   }
+  if (options_.onOutcome) options_.onOutcome(run.audit.outcome);
   logger_->info("job {} waiting: team {} app {}: {}", run.job.id, run.job.spec.teamId,
                 run.job.spec.teamsAppId, run.audit.detail);
 }
@@ -210,6 +220,7 @@ void UpgradeWorker::onError(Run& run, const Error& error, const std::string& dur
   if (error.code == graph::kCancelledCode) return release(run);
   run.audit.httpStatus = error.httpStatus;
   run.audit.requestId = error.requestId;
+  LogScope response({.graphRequestId = error.requestId});
   const RetryDecision decision = retryPolicy_.decide(error, countedFailures(run.job));
   const WallTime now = clock_.now();
   if (!decision.retry) {
@@ -232,6 +243,7 @@ void UpgradeWorker::onError(Run& run, const Error& error, const std::string& dur
     logger_->warn("job {}: cannot reschedule: {}", run.job.id, s.error().message);
     return;
   }
+  if (options_.onOutcome) options_.onOutcome(run.audit.outcome);
   logger_->info("job {} retrying: team {} app {} status {} request-id {}: {}", run.job.id,
                 run.job.spec.teamId, run.job.spec.teamsAppId, error.httpStatus,
                 error.requestId.empty() ? "-" : error.requestId, run.audit.detail);

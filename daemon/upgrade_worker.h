@@ -24,9 +24,11 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/clock.h"
 #include "common/random.h"
@@ -49,6 +51,9 @@ struct WorkerOptions {
   std::chrono::milliseconds propagationRetry{300'000};
   std::chrono::milliseconds propagationPatience{std::chrono::hours(48)};
   std::chrono::milliseconds catalogTtl{30'000};
+  // Told each outcome once the store has recorded it (upgraded, skipped, retrying, waiting,
+  // needs-delegated-consent, failed), for metrics. Called on the worker's thread; may be empty.
+  std::function<void(std::string_view outcome)> onOutcome;
 };
 
 class UpgradeWorker {

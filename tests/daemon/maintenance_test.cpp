@@ -19,6 +19,7 @@ struct MaintenanceFixture {
   GraphHarness g;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<Maintenance> maintenance;
+  std::vector<std::string> watch;  // [apps] watch at the next restart()
 
   explicit MaintenanceFixture(bool subscriptions = true)
       : store(must(store::Store::open(dir.file("appkeeper.db"), g.clock))) {
@@ -32,6 +33,7 @@ struct MaintenanceFixture {
     MaintenanceOptions o;
     o.tenantId = FakeGraph::kTenant;
     o.subscriptionsEnabled = subscriptions;
+    o.watch = watch;
     o.subscriptions.publicUrl = "https://appkeeper.example";
     o.subscriptions.tenantId = FakeGraph::kTenant;
     o.subscriptions.lifetime = 3600s;
@@ -170,4 +172,34 @@ TEST_CASE("a failing Graph is retried after the retry delay, not on every pass",
   f.g.clock.advance(30s);
   f.maintenance->runOnce();
   CHECK(f.g.graph.catalogGets == 2);
+}
+
+TEST_CASE("a reloaded watch list is taken up at the next pass: subscribed, reconciled, upgraded",
+          "[daemon][maintenance]") {
+  MaintenanceFixture f;
+  f.g.graph.addApp("app-2", "Contoso Notes", "manifest-2");
+  f.g.graph.addVersion("app-2", "1.0.0");
+  f.g.graph.addVersion("app-2", "3.0.0");
+  const auto notes = f.g.graph.install("t1", "app-2", "1.0.0");
+  f.watch = {"app-1"};
+  f.restart();
+  f.settle();
+  REQUIRE(must(f.store->subscriptions()).size() == 1);
+  REQUIRE(f.reconciliations() == 1);
+  REQUIRE(must(f.store->listJobs(store::JobState::kQueued, 0)).empty());
+
+  f.maintenance->setWatch({"app-1", "manifest-2"});  // an externalId, as an admin may write it
+  f.settle();
+  CHECK(must(f.store->subscriptions()).size() == 2);
+  CHECK(f.reconciliations() == 2);
+  auto jobs = must(f.store->listJobs(store::JobState::kQueued, 0));
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0].spec.installationId == notes);
+  CHECK(jobs[0].spec.targetVersion == "3.0.0");
+
+  f.maintenance->setWatch({"app-2"});  // app-1 is no longer watched: its subscription goes
+  f.settle();
+  auto subs = must(f.store->subscriptions());
+  REQUIRE(subs.size() == 1);
+  CHECK(subs[0].teamsAppId == "app-2");
 }

@@ -8,15 +8,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/NetSSL.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -71,15 +75,39 @@ void writeFile(const std::string& path, const std::string& content) {
   out << content;
 }
 
+// A verifying TLS client context trusting only `caFile` (made once per file).
+Poco::Net::Context::Ptr clientTls(const std::string& caFile) {
+  static std::mutex mu;
+  static std::map<std::string, Poco::Net::Context::Ptr> contexts;
+  std::lock_guard lock(mu);
+  if (auto it = contexts.find(caFile); it != contexts.end()) return it->second;
+  Poco::Net::initializeSSL();
+  Poco::Net::Context::Params params;
+  params.caLocation = caFile;
+  params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+  Poco::Net::Context::Ptr context =
+      new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+  context->enableExtendedCertificateVerification(true);
+  contexts.emplace(caFile, context);
+  return context;
+}
+
 }  // namespace
 
 HttpResult httpCall(const std::string& method, const std::string& url, const std::string& body,
                     const std::map<std::string, std::string>& headers,
-                    std::chrono::milliseconds timeout) {
+                    std::chrono::milliseconds timeout, const std::string& caFile) {
   HttpResult result;
   try {
     Poco::URI uri(url);
-    Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
+    std::unique_ptr<Poco::Net::HTTPClientSession> owned;
+    if (uri.getScheme() == "https") {
+      owned = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(),
+                                                               clientTls(caFile));
+    } else {
+      owned = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+    }
+    Poco::Net::HTTPClientSession& session = *owned;
     session.setTimeout(Poco::Timespan(timeout.count() * 1000));
     Poco::Net::HTTPRequest req(method, uri.getPathAndQuery(), Poco::Net::HTTPMessage::HTTP_1_1);
     bool hasType = false;
@@ -117,9 +145,14 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds tim
   }
 }
 
-EmulatorProcess::EmulatorProcess(const TempDir& dir, const std::vector<std::string>& args) {
+EmulatorProcess::EmulatorProcess(const TempDir& dir, const std::vector<std::string>& args,
+                                 EmulatorScheme scheme) {
   std::vector<std::string> all{"--port", "0", "--tenant", kTenant, "--client-id", kClientId,
                                "--client-secret", kClientSecret};
+  if (scheme == EmulatorScheme::kHttps) {
+    caFile_ = dir.file("emulator-ca.pem");
+    all.insert(all.end(), {"--tls", "--tls-ca-out", caFile_});
+  }
   all.insert(all.end(), args.begin(), args.end());
   process_ = std::make_unique<ChildProcess>(buildDir() + "/emulator/graph-emulator", all,
                                             dir.file("emulator.log"));
@@ -134,7 +167,8 @@ EmulatorProcess::EmulatorProcess(const TempDir& dir, const std::vector<std::stri
 
 HttpResult EmulatorProcess::control(const std::string& method, const std::string& path,
                                     const nlohmann::json& body) {
-  return httpCall(method, baseUrl_ + path, body.is_null() ? "" : body.dump());
+  return httpCall(method, baseUrl_ + path, body.is_null() ? "" : body.dump(), {},
+                  std::chrono::seconds(10), caFile_);
 }
 
 nlohmann::json EmulatorProcess::apps() {
@@ -168,7 +202,10 @@ nlohmann::json EmulatorProcess::stats() { return control("GET", "/_emulator/stat
 
 DaemonProcess::DaemonProcess(const TempDir& dir, const EmulatorProcess& emulator,
                              DaemonOptions options)
-    : dir_(dir), emulatorUrl_(emulator.baseUrl()), options_(std::move(options)) {
+    : dir_(dir),
+      emulatorUrl_(emulator.baseUrl()),
+      emulatorCaFile_(emulator.caFile()),
+      options_(std::move(options)) {
   port_ = freePort();
   url_ = "http://127.0.0.1:" + std::to_string(port_);
   configPath_ = dir.file("appkeeper.ini");
@@ -186,10 +223,23 @@ DaemonProcess::DaemonProcess(const TempDir& dir, const EmulatorProcess& emulator
       << "tenant_id = " << kTenant << "\nclient_id = " << kClientId << "\n"
       << "client_secret_file = " << dir.file("client_secret") << "\n"
       << "requests_per_second = " << options_.requestsPerSecond << "\n"
+      << (emulatorCaFile_.empty() ? "" : "ca_file = " + emulatorCaFile_ + "\n")
       << "[store]\npath = " << dbPath_ << "\n"
       << "[workers]\ncount = " << options_.workers << "\n"
       << "[catalog_events]\nsecret_file = " << dir.file("catalog_secret") << "\n";
-  writeFile(configPath_, ini.str());
+  baseIni_ = ini.str();
+  writeFile(configPath_, baseIni_ + options_.extraIni);
+}
+
+void DaemonProcess::rewriteConfig(const std::string& extraIni) {
+  // Into a new file, then renamed: the daemon never reads a half-written config.
+  writeFile(configPath_ + ".new", baseIni_ + extraIni);
+  fs::rename(configPath_ + ".new", configPath_);
+}
+
+void DaemonProcess::reload() {
+  if (!process_) throw std::runtime_error("reload: the daemon is not running");
+  process_->signal(SIGHUP);
 }
 
 void DaemonProcess::start() {

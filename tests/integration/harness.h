@@ -1,6 +1,11 @@
 // The integration harness: the real graph-emulator and appkeeper processes on loopback ports the
 // OS picks, driven over HTTP and through appkeeper's own CLI. Every wait is a bounded poll of a
 // real process (there is nothing to inject a clock into across a process boundary).
+//
+// The emulator speaks HTTPS by default (--tls with a CA it makes and writes to the test's dir),
+// and the daemon trusts that CA through [graph] ca_file, so the tests run appkeeper's production
+// path: TLS with certificate and host-name verification. EmulatorScheme::kHttp is for a test that
+// really needs plain http.
 #pragma once
 
 #include <chrono>
@@ -24,9 +29,11 @@ struct HttpResult {
   nlohmann::json json() const { return nlohmann::json::parse(body); }
 };
 
+// https:// URLs are verified (chain and host name) against `caFile` only.
 HttpResult httpCall(const std::string& method, const std::string& url, const std::string& body = "",
                     const std::map<std::string, std::string>& headers = {},
-                    std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                    std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                    const std::string& caFile = "");
 
 
 std::string buildDir();  // $APPKEEPER_BUILD_DIR, set by ctest
@@ -34,10 +41,15 @@ std::string buildDir();  // $APPKEEPER_BUILD_DIR, set by ctest
 // Polls `done` every 50 ms until it returns true or `timeout` passes; returns its last answer.
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 
+enum class EmulatorScheme { kHttps, kHttp };
+
 class EmulatorProcess {
  public:
-  EmulatorProcess(const TempDir& dir, const std::vector<std::string>& args);
-  const std::string& baseUrl() const { return baseUrl_; }  // http://127.0.0.1:PORT
+  EmulatorProcess(const TempDir& dir, const std::vector<std::string>& args,
+                  EmulatorScheme scheme = EmulatorScheme::kHttps);
+  const std::string& baseUrl() const { return baseUrl_; }  // https://127.0.0.1:PORT
+  // The CA certificate (PEM file) clients must trust; empty for kHttp.
+  const std::string& caFile() const { return caFile_; }
   nlohmann::json apps();
   std::string appIdByName(const std::string& displayName);
   nlohmann::json installations(const std::string& teamsAppId);
@@ -51,6 +63,7 @@ class EmulatorProcess {
  private:
   std::unique_ptr<ChildProcess> process_;
   std::string baseUrl_;
+  std::string caFile_;
 };
 
 struct DaemonOptions {
@@ -58,6 +71,8 @@ struct DaemonOptions {
   double requestsPerSecond = 200;
   // APPKEEPER_<SECTION>_<KEY> overrides, for `serve` and for runCli alike.
   std::map<std::string, std::string> extraEnv;
+  // Appended to the generated INI file (sections the harness does not write: [apps], [log]...).
+  std::string extraIni;
 };
 
 // appkeeper serve against an emulator, with its own config, secrets and database in `dir`.
@@ -67,6 +82,9 @@ class DaemonProcess {
   void start();  // starts and waits for /readyz
   void kill();   // SIGKILL, reaped
   std::optional<int> terminate();  // SIGTERM, returns the exit code
+  // Writes the config file again: the generated part with `extraIni` instead of the options'.
+  void rewriteConfig(const std::string& extraIni);
+  void reload();  // SIGHUP: `serve` reads the config file again
   const std::string& url() const { return url_; }
   const std::string& dbPath() const { return dbPath_; }
   const std::string& configPath() const { return configPath_; }
@@ -82,8 +100,10 @@ class DaemonProcess {
  private:
   const TempDir& dir_;
   std::string emulatorUrl_;
+  std::string emulatorCaFile_;
   DaemonOptions options_;
   std::string configPath_, dbPath_, url_, secret_;
+  std::string baseIni_;  // the generated config, without extraIni
   int port_ = 0;
   std::unique_ptr<ChildProcess> process_;
 };
