@@ -41,6 +41,7 @@ EmulatorCore::EmulatorCore(EmulatorConfig config, std::unique_ptr<TenantModel> m
     options.random = &ids_;
     options.logger = logger_;
     options.startDeliveryThread = config_.subscriptionDeliveryThread;
+    options.deliveryTls = config_.deliveryTls;
     subscriptions_ = std::make_unique<SubscriptionService>(std::move(options));
   }
 #endif

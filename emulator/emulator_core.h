@@ -39,6 +39,7 @@ class logger;
 namespace appkeeper::emulator {
 
 class SubscriptionService;
+struct DeliveryTls;
 
 struct EmulatorConfig {
   std::string clientId = "22222222-2222-2222-2222-222222222222";
@@ -49,6 +50,8 @@ struct EmulatorConfig {
   FaultSettings faults;  // initial rules and timings (usually no rules)
   bool subscriptions = true;
   bool subscriptionDeliveryThread = true;  // false: tests drive deliveries themselves
+  // Trust for https notification URLs (notifier.h makeDeliveryTls); null: http ones only.
+  std::shared_ptr<const DeliveryTls> deliveryTls;
 };
 
 class EmulatorCore {

@@ -8,6 +8,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/ThreadPool.h>
@@ -19,6 +20,7 @@
 #include <istream>
 #include <vector>
 
+#include "emulator/tls_contexts.h"
 #include "emulator/url_codec.h"
 
 namespace appkeeper::emulator {
@@ -104,6 +106,7 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
   std::string serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
                     Request& req) {
     req.method = request.getMethod();
+    req.scheme = options_.tls() ? "https" : "http";
     const std::string& uri = request.getURI();
     auto q = uri.find('?');
     req.rawPath = uri.substr(0, q);
@@ -197,8 +200,18 @@ EmulatorServer::EmulatorServer(EmulatorCore& core, ServerOptions options,
 EmulatorServer::~EmulatorServer() { stop(); }
 
 Status EmulatorServer::start() {
+  Poco::Net::Context::Ptr tls;
+  if (options_.tls()) {
+    auto context =
+        makeServerTlsContext({options_.tlsCertificateChainPem, options_.tlsPrivateKeyPem});
+    if (!context) return context.error();
+    tls = *context;
+  }
   try {
-    Poco::Net::ServerSocket socket;
+    // The TLS handshake runs on the request thread, on the first read of the connection.
+    Poco::Net::ServerSocket socket =
+        tls ? Poco::Net::ServerSocket(Poco::Net::SecureServerSocket(tls))
+            : Poco::Net::ServerSocket();
     socket.bind(Poco::Net::SocketAddress(options_.bindAddress, options_.port), true);
     socket.listen(256);
     port_ = socket.address().port();
@@ -224,7 +237,8 @@ Status EmulatorServer::start() {
 }
 
 std::string EmulatorServer::url() const {
-  return "http://" + options_.bindAddress + ":" + std::to_string(port_);
+  return std::string(options_.tls() ? "https://" : "http://") + options_.bindAddress + ":" +
+         std::to_string(port_);
 }
 
 void EmulatorServer::stop() {

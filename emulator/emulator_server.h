@@ -6,8 +6,10 @@
 // more. One log line per request (method, path without the query, status, milliseconds) at
 // info level.
 //
-// HTTP/1.1 with keep-alive. Borrows the core (must outlive the server). start()/stop() from
-// one thread; stop() interrupts latency waits and hangs, then joins every request thread.
+// HTTP/1.1 with keep-alive, over TLS (1.2 or newer) when ServerOptions carries a certificate;
+// each Request then says scheme "https", so absolute links the core builds use https. Borrows
+// the core (must outlive the server). start()/stop() from one thread; stop() interrupts latency
+// waits and hangs, then joins every request thread.
 #pragma once
 
 #include <chrono>
@@ -41,6 +43,10 @@ struct ServerOptions {
   int maxQueued = 512;
   size_t maxBodyBytes = 4 * 1024 * 1024;
   std::chrono::seconds keepAliveTimeout{15};
+  // Both set: serve HTTPS with this chain (server certificate first) and unencrypted key.
+  std::string tlsCertificateChainPem;
+  std::string tlsPrivateKeyPem;
+  bool tls() const { return !tlsCertificateChainPem.empty(); }
 };
 
 // Lets request threads wait (latency, hangs) and be woken all at once on shutdown.
@@ -63,10 +69,11 @@ class EmulatorServer {
   EmulatorServer(const EmulatorServer&) = delete;
   EmulatorServer& operator=(const EmulatorServer&) = delete;
 
-  // Binds and starts serving. Errors: the address cannot be bound (kInvalidInput).
+  // Binds and starts serving. Errors: the address cannot be bound, or the TLS certificate and
+  // key are unusable (kInvalidInput).
   Status start();
   uint16_t port() const { return port_; }
-  std::string url() const;  // "http://127.0.0.1:PORT"
+  std::string url() const;  // "http://127.0.0.1:PORT", or https:// with TLS
   void stop();
 
  private:

@@ -14,6 +14,7 @@ namespace appkeeper::emulator {
 
 struct Request {
   std::string method;
+  std::string scheme = "http";  // "https" when the server speaks TLS: absolute links follow it
   std::string path;  // decoded path, without query: /v1.0/teams/abc/installedApps
   // As received (percent-encoded). Routing splits this one, so an id holding an encoded '/'
   // stays one segment; tests that build a Request by hand may leave it empty (path is used).

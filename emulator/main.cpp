@@ -17,10 +17,13 @@
 #include "common/random.h"
 #include "emulator/emulator_core.h"
 #include "emulator/emulator_server.h"
+#include "emulator/notifier.h"
 #include "emulator/options.h"
 #include "emulator/prng.h"
 #include "emulator/scenario.h"
 #include "emulator/seed.h"
+#include "emulator/self_signed_cert.h"
+#include "emulator/tls_contexts.h"
 
 namespace emu = appkeeper::emulator;
 
@@ -75,6 +78,33 @@ appkeeper::Result<emu::FaultSettings> initialFaults(const emu::Options& o) {
   return parsed;
 }
 
+// --tls: the server's certificate chain and key (given, or made now), and the certificate
+// clients should trust written to --tls-ca-out.
+appkeeper::Status setUpTls(const emu::Options& o, appkeeper::WallTime now,
+                           emu::ServerOptions& server) {
+  std::string trustPem;
+  if (!o.tlsCertFile.empty()) {
+    auto files = emu::readServerTlsFiles(o.tlsCertFile, o.tlsKeyFile);
+    if (!files) return files.error();
+    auto last = emu::lastCertificatePem(files->certificateChainPem);
+    if (!last) return appkeeper::Error::invalidInput("--tls-cert " + o.tlsCertFile + ": " +
+                                                     last.error().message);
+    trustPem = std::move(*last);
+    server.tlsCertificateChainPem = std::move(files->certificateChainPem);
+    server.tlsPrivateKeyPem = std::move(files->privateKeyPem);
+  } else {
+    auto material = emu::generateTlsMaterial(emu::loopbackCertificateSpec(now));
+    if (!material) return material.error();
+    trustPem = std::move(material->ca.certificatePem);
+    server.tlsCertificateChainPem = std::move(material->server.certificatePem);
+    server.tlsPrivateKeyPem = std::move(material->server.privateKeyPem);
+  }
+  if (!o.tlsCaOut.empty()) {
+    if (auto s = emu::writePemFile(o.tlsCaOut, trustPem, false); !s) return s.error();
+  }
+  return appkeeper::Ok{};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -126,6 +156,11 @@ int main(int argc, char** argv) {
     config.seed = o.seed;
     config.faults = std::move(*faults);
     config.subscriptions = o.subscriptions;
+    if (o.subscriptions) {
+      auto deliveryTls = emu::makeDeliveryTls(o.notifyCaFile);
+      if (!deliveryTls) return fail(2, deliveryTls.error().message);
+      config.deliveryTls = std::move(*deliveryTls);
+    }
     const size_t teams = (*model)->teamCount();
     emu::EmulatorCore core(std::move(config), std::move(*model), clock, ids, logger);
 
@@ -133,6 +168,11 @@ int main(int argc, char** argv) {
     serverOptions.bindAddress = o.bind;
     serverOptions.port = o.port;
     serverOptions.threads = o.threads;
+    if (o.tls) {
+      if (auto s = setUpTls(o, clock.now(), serverOptions); !s) {
+        return fail(2, s.error().message);
+      }
+    }
     emu::EmulatorServer server(core, serverOptions, logger);
     if (auto s = server.start(); !s) return fail(1, s.error().message);
     std::cout << "listening on " << server.url() << std::endl;  // endl flushes: the contract

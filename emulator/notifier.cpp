@@ -4,6 +4,8 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/SSLException.h>
 #include <Poco/Timespan.h>
 #include <spdlog/spdlog.h>
 
@@ -15,7 +17,14 @@
 #include <utility>
 #include <vector>
 
+#include "emulator/tls_contexts.h"
+
 namespace appkeeper::emulator {
+
+struct DeliveryTls {
+  Poco::Net::Context::Ptr context;
+};
+
 namespace {
 
 constexpr size_t kMaxAnswerBytes = 64 * 1024;
@@ -158,21 +167,34 @@ const char* toString(DeliveryOutcome outcome) {
   return "unknown";
 }
 
+Result<std::shared_ptr<const DeliveryTls>> makeDeliveryTls(const std::string& caFile) {
+  auto context = makeDeliveryTlsContext(caFile);
+  if (!context) return context.error();
+  return std::shared_ptr<const DeliveryTls>(new DeliveryTls{*context});
+}
+
 PostResult postHttp(const std::string& url, const std::string& contentType, const std::string& body,
-                    std::chrono::milliseconds timeout) {
+                    std::chrono::milliseconds timeout, const DeliveryTls* tls) {
   PostResult result;
   auto start = std::chrono::steady_clock::now();
   auto parsed = parseHttpUrl(url);
   if (!parsed) {
-    result.error = "not an absolute http URL";
+    result.error = "not an absolute http(s) URL";
     return result;
   }
-  if (parsed->scheme != "http") {
-    result.error = "https delivery is not implemented in the emulator yet";
+  if (parsed->scheme == "https" && tls == nullptr) {
+    result.error = "https delivery needs TLS trust settings (the emulator was given none)";
     return result;
   }
   try {
-    Poco::Net::HTTPClientSession session(parsed->host, parsed->port);
+    std::unique_ptr<Poco::Net::HTTPClientSession> owned;
+    if (parsed->scheme == "https") {
+      owned = std::make_unique<Poco::Net::HTTPSClientSession>(parsed->host, parsed->port,
+                                                               tls->context);
+    } else {
+      owned = std::make_unique<Poco::Net::HTTPClientSession>(parsed->host, parsed->port);
+    }
+    Poco::Net::HTTPClientSession& session = *owned;
     Poco::Timespan span(static_cast<Poco::Timespan::TimeDiff>(timeout.count()) * 1000);
     session.setTimeout(span, span, span);
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, parsed->target,
@@ -199,6 +221,10 @@ PostResult postHttp(const std::string& url, const std::string& contentType, cons
     return result;
   } catch (const Poco::TimeoutException&) {
     result.error = timeoutText(timeout);
+  } catch (const Poco::Net::SSLException& e) {
+    // Covers certificate rejections: the handshake failed, nothing of the request was sent.
+    result.error = "TLS to " + parsed->host + ":" + std::to_string(parsed->port) +
+                   " failed: " + e.displayText();
   } catch (const Poco::Exception& e) {
     result.error = e.displayText();
   } catch (const std::exception& e) {
@@ -218,7 +244,12 @@ std::chrono::milliseconds retryDelay(int attempt, std::chrono::milliseconds init
 }
 
 Notifier::Notifier(NotifierOptions options) : options_(std::move(options)) {
-  if (!options_.post) options_.post = postHttp;
+  if (!options_.post) {
+    options_.post = [](const std::string& url, const std::string& contentType,
+                       const std::string& body, std::chrono::milliseconds timeout) {
+      return postHttp(url, contentType, body, timeout);
+    };
+  }
   if (options_.maxBatch == 0) options_.maxBatch = 1;
   if (options_.startThread) thread_ = std::thread([this] { loop(); });
 }

@@ -11,8 +11,9 @@
 // joins it (waiting for at most one in-flight POST, bounded by the delivery timeout).
 // Errors: nothing throws; transport failures become PostResult::error and DeliveryReports.
 //
-// Only plain http is spoken for now: TLS delivery comes in a later issue (real Graph requires
-// https notification URLs).
+// Deliveries speak http, and https with the receiver's certificate and host name verified
+// against a DeliveryTls (the system trust store plus `--notify-ca-file`); real Graph delivers
+// to https URLs only.
 #pragma once
 
 #include <chrono>
@@ -29,6 +30,7 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "common/result.h"
 #include "nlohmann/json.hpp"
 
 namespace spdlog {
@@ -46,10 +48,19 @@ struct PostResult {
   bool success() const { return error.empty() && status >= 200 && status < 300; }
 };
 
-// POSTs `body` to an http:// URL; `timeout` bounds connect, each send/receive and the whole
-// exchange (an answer arriving after it counts as a timeout, as in Graph). Never throws.
+// Trust for https deliveries (opaque: a TLS client context). Immutable; share it freely.
+struct DeliveryTls;
+// The system trust store plus `caFile` (empty: the system store only). TLS 1.2 or newer; the
+// receiver's certificate chain and host name (or IP) are always verified. Errors: kInvalidInput
+// when `caFile` cannot be loaded (the message names it).
+Result<std::shared_ptr<const DeliveryTls>> makeDeliveryTls(const std::string& caFile);
+
+// POSTs `body` to an http:// or https:// URL; `timeout` bounds connect, each send/receive and
+// the whole exchange (an answer arriving after it counts as a timeout, as in Graph). An https
+// URL needs `tls` (null: refused with an error). A receiver whose certificate fails
+// verification gets no byte of the request. Never throws.
 PostResult postHttp(const std::string& url, const std::string& contentType, const std::string& body,
-                    std::chrono::milliseconds timeout);
+                    std::chrono::milliseconds timeout, const DeliveryTls* tls = nullptr);
 
 using PostFunction =
     std::function<PostResult(const std::string& url, const std::string& contentType,
@@ -118,7 +129,7 @@ struct NotifierOptions {
   size_t maxBatch = 100;           // items per POST
   // The thread wakes at least this often (real time) to run onTick (expiry, housekeeping).
   std::chrono::milliseconds tickInterval{1000};
-  PostFunction post;  // empty: postHttp
+  PostFunction post;  // empty: postHttp without TLS trust (http URLs only)
   std::function<void(const DeliveryReport&)> onReport;
   std::function<bool(const Notification&)> stillWanted;  // empty: everything is wanted
   std::function<void()> onTick;

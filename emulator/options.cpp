@@ -25,8 +25,8 @@ std::string usage() {
   return R"(Usage: graph-emulator [options]
 
 A stand-in for the parts of Microsoft Graph and the identity platform that appkeeper uses.
-Prints "listening on http://ADDRESS:PORT" as its first line on stdout, then serves until
-SIGINT/SIGTERM. Graph is under /v1.0 and /beta, the token endpoint at
+Prints "listening on http://ADDRESS:PORT" (https:// with --tls) as its first line on stdout,
+then serves until SIGINT/SIGTERM. Graph is under /v1.0 and /beta, the token endpoint at
 /{tenant}/oauth2/v2.0/token, the control API under /_emulator/ (see docs/emulator.md).
 
 Server:
@@ -34,6 +34,16 @@ Server:
   --bind ADDRESS           address to listen on (default 127.0.0.1)
   --threads N              request threads (default 64)
   --log-level LEVEL        trace|debug|info|warn|error|off (default warn; info logs every request)
+
+TLS:
+  --tls                    serve HTTPS (TLS 1.2+) with a CA and server certificate made at start
+                           (EC P-256, valid one day, for localhost, 127.0.0.1 and ::1)
+  --tls-cert FILE          serve HTTPS with this PEM certificate chain instead (implies --tls)
+  --tls-key FILE           and this unencrypted PEM key (give both or neither)
+  --tls-ca-out FILE        write the certificate clients should trust (PEM) to FILE before the
+                           "listening on" line; with --tls-cert, the chain's last certificate
+  --notify-ca-file FILE    also trust this PEM CA when delivering to https notification URLs
+                           (the system store is always trusted; verification is always on)
 
 Identity:
   --tenant ID              the one tenant (default 11111111-1111-1111-1111-111111111111)
@@ -95,6 +105,10 @@ Result<Options> parseOptions(const std::vector<std::string>& args) {
                    const std::string& v) { return number<uint16_t>(n, v, 0, 65535, o.port); }},
       {"bind", text(o.bind)},
       {"threads", integer(o.threads, 2, 1024)},
+      {"tls-cert", text(o.tlsCertFile)},
+      {"tls-key", text(o.tlsKeyFile)},
+      {"tls-ca-out", text(o.tlsCaOut)},
+      {"notify-ca-file", text(o.notifyCaFile)},
       {"log-level",
        [&](const std::string& n, const std::string& v) -> Status {
          for (const char* l : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
@@ -134,6 +148,7 @@ Result<Options> parseOptions(const std::vector<std::string>& args) {
   const std::map<std::string, bool*> flags = {
       {"help", &o.help},
       {"allow-app-only-rsc", &o.allowAppOnlyRsc},
+      {"tls", &o.tls},
   };
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -172,6 +187,13 @@ Result<Options> parseOptions(const std::vector<std::string>& args) {
     if (auto s = setter->second(name, value); !s) return s.error();
   }
   if (!o.teamsGiven && !o.scenarioFile.empty()) o.teams = 0;
+  if (o.tlsCertFile.empty() != o.tlsKeyFile.empty()) {
+    return Error::invalidInput("--tls-cert and --tls-key go together: give both or neither");
+  }
+  if (!o.tlsCertFile.empty()) o.tls = true;
+  if (!o.tlsCaOut.empty() && !o.tls) {
+    return Error::invalidInput("--tls-ca-out needs --tls (or --tls-cert and --tls-key)");
+  }
   return o;
 }
 

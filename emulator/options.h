@@ -41,6 +41,13 @@ struct Options {
   int retryAfterSeconds = 1;
   bool subscriptions = true;
   int threads = 64;
+  // HTTPS: with tlsCertFile/tlsKeyFile (both or neither; they imply tls) or a CA and server
+  // certificate made at start (self_signed_cert.h). tlsCaOut receives what clients should trust.
+  bool tls = false;
+  std::string tlsCertFile;
+  std::string tlsKeyFile;
+  std::string tlsCaOut;
+  std::string notifyCaFile;  // extra trust anchor for https notification deliveries
   std::string logLevel = "warn";
   bool help = false;
 };

@@ -34,7 +34,7 @@ bool isSkipTokenParam(std::string_view pair) {
 
 std::string requestOrigin(const Request& req) {
   std::string host = req.header("host");
-  return "http://" + (host.empty() ? std::string("127.0.0.1") : host);
+  return req.scheme + "://" + (host.empty() ? std::string("127.0.0.1") : host);
 }
 
 std::string pagingBinding(const Request& req) {

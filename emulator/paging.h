@@ -14,7 +14,7 @@
 
 namespace appkeeper::emulator {
 
-// "http://" + Host header (127.0.0.1 when the client sent none).
+// scheme ("http" or "https") + "://" + Host header (127.0.0.1 when the client sent none).
 std::string requestOrigin(const Request& req);
 // What a $skiptoken of this request is bound to: the path and every parameter but $skiptoken.
 std::string pagingBinding(const Request& req);

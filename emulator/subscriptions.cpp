@@ -167,15 +167,15 @@ Status checkNotificationUrl(const SubscriptionOptions& options, const std::strin
                       " must be an absolute http(s) URL without user info or "
                       "fragment.");
   }
-  if (parsed->scheme == "https") {
+  if (parsed->scheme == "https" && !options.deliveryTls) {
     return badRequest(property +
-                      " uses https, which the emulator cannot deliver to yet (TLS "
-                      "delivery is a later issue): use an http URL on a loopback host.");
+                      " uses https, but this emulator has no TLS trust settings for deliveries: "
+                      "use an http URL on a loopback host.");
   }
   if (!options.allowHttpToAnyHost && !isLoopbackHost(parsed->host)) {
     return badRequest(property +
                       " must point to a loopback host (127.0.0.1, ::1 or localhost): "
-                      "the emulator delivers plain http to loopback only (real Graph requires "
+                      "the emulator delivers to loopback only (real Graph requires public "
                       "https).");
   }
   if (!options.allowedHosts.empty() &&
@@ -544,7 +544,8 @@ struct SubscriptionService::Impl {
   bool validateEndpoint(const std::string& property, const std::string& url, std::string& detail) {
     std::string token = makeValidationToken(tokenRandom);
     PostResult r = postHttp(appendQueryParameter(url, "validationToken", token),
-                            "text/plain; charset=utf-8", "", options.validationTimeout);
+                            "text/plain; charset=utf-8", "", options.validationTimeout,
+                            options.deliveryTls.get());
     bool ok = r.error.empty() && r.status == 200 && r.body == token;
     if (!ok) {
       if (!r.error.empty()) {
@@ -580,8 +581,9 @@ struct SubscriptionService::Impl {
       prefix = req.path.substr(0, req.path.size() - subPath.size());
     }
     std::string host = req.header("host");
-    return (host.empty() ? std::string("https://graph.microsoft.com") : "http://" + host) + prefix +
-           "/$metadata#subscriptions";
+    std::string origin =
+        host.empty() ? std::string("https://graph.microsoft.com") : req.scheme + "://" + host;
+    return origin + prefix + "/$metadata#subscriptions";
   }
 
   Result<nlohmann::json> parseBody(const Request& req) const {
@@ -1111,7 +1113,7 @@ SubscriptionService::SubscriptionService(SubscriptionOptions options)
       std::lock_guard lock(impl->mu);
       ++impl->posts;
     }
-    return postHttp(url, contentType, body, timeout);
+    return postHttp(url, contentType, body, timeout, impl->options.deliveryTls.get());
   };
   n.onReport = [impl](const DeliveryReport& r) { impl->onReport(r); };
   n.stillWanted = [impl](const Notification& x) { return impl->stillWanted(x); };

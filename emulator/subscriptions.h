@@ -29,6 +29,7 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "emulator/http_types.h"
+#include "emulator/notifier.h"
 #include "nlohmann/json.hpp"
 
 namespace spdlog {
@@ -47,11 +48,14 @@ struct SubscriptionOptions {
   size_t maxClientStateLength = 128;  // subscription page says 128 (changeNotification: 255)
   size_t maxSubscriptions = 1000;     // per tenant; beyond it 403 like a Graph quota
 
-  // Real Graph demands https notification URLs. The emulator delivers over plain http only
-  // (TLS comes later) and, so it cannot be turned into a request cannon, only to loopback
-  // hosts unless allowHttpToAnyHost. A non-empty allowedHosts further restricts the hosts.
+  // Real Graph demands https notification URLs. The emulator delivers to https URLs when it has
+  // deliveryTls (main always gives it one: the system store plus --notify-ca-file), and still
+  // to plain http ones, so a receiver without TLS can be tested. So it cannot be turned into a
+  // request cannon, both go to loopback hosts only unless allowHttpToAnyHost. A non-empty
+  // allowedHosts further restricts the hosts.
   bool allowHttpToAnyHost = false;
   std::vector<std::string> allowedHosts;
+  std::shared_ptr<const DeliveryTls> deliveryTls;  // null: https notification URLs are refused
 
   std::chrono::milliseconds validationTimeout{10000};  // Graph: answer within 10 s
   std::chrono::milliseconds deliveryTimeout{3000};     // Graph: 2xx within 3 s

@@ -22,6 +22,7 @@ struct GraphClient::Call {
   bool expectJson = true;
   TokenSource* tokens = nullptr;        // overrides the app-only source
   std::optional<milliseconds> timeout;  // overrides options_.requestTimeout (at least that long)
+  const char* operation = "other";      // the typed call, for GraphObserver (a static string)
 };
 
 struct GraphClient::Reply {
@@ -109,7 +110,14 @@ Result<GraphClient::Reply> GraphClient::attempt(const Call& call, int attemptNo)
       request.headers.emplace_back("Content-Type", "application/json");
       request.body = *call.body;
     }
+    const SteadyTime sendStart = clock_.steadyNow();
     auto sent = transport_.send(request);
+    if (options_.observer != nullptr) {
+      const auto took = clock_.steadyNow() - sendStart;
+      options_.observer->onAttempt({call.operation, sent ? sent->status : 0,
+                                    std::chrono::duration_cast<std::chrono::nanoseconds>(took),
+                                    std::max(wait, milliseconds::zero())});
+    }
     if (!sent) {
       Error e = sent.error();
       e.message = redact(std::move(e.message), *token);
@@ -208,6 +216,7 @@ Status GraphClient::forEachPage(const Call& first,
 Result<CatalogApp> GraphClient::getCatalogApp(const std::string& idOrExternalId) {
   for (const char* field : {"id", "externalId"}) {
     Call call;
+    call.operation = "getCatalogApp";
     call.url = options_.baseUrl + "/appCatalogs/teamsApps?$filter=" +
                encodeQueryValue(std::string(field) + " eq " + odataString(idOrExternalId)) +
                "&$expand=" + encodeQueryValue(kDefinitionsExpand);
@@ -233,6 +242,7 @@ Result<CatalogApp> GraphClient::getCatalogApp(const std::string& idOrExternalId)
 
 Result<std::vector<CatalogApp>> GraphClient::listOrganizationApps() {
   Call call;
+  call.operation = "listOrganizationApps";
   call.url = options_.baseUrl + "/appCatalogs/teamsApps?$filter=" +
              encodeQueryValue("distributionMethod eq 'organization'") +
              "&$expand=" + encodeQueryValue(kDefinitionsExpand);
@@ -254,6 +264,7 @@ Result<std::vector<CatalogApp>> GraphClient::listOrganizationApps() {
 Status GraphClient::forEachTeamPage(
     const std::function<bool(const std::vector<std::string>& teamIds)>& onPage) {
   Call call;
+  call.operation = "listTeams";
   call.url = options_.baseUrl + "/teams?$select=id";
   return forEachPage(call, [&](Reply& reply) -> Result<bool> {
     auto page = pageFromJson(std::move(reply.body), describe(call.method, call.url));
@@ -266,6 +277,7 @@ Status GraphClient::forEachTeamPage(
 
 Result<TeamPage> GraphClient::teamsPage(const std::string& cursor) {
   Call call;
+  call.operation = "listTeams";
   call.url = options_.baseUrl + "/teams?$select=id";
   if (!cursor.empty()) {
     // The cursor may have been persisted by an older run: the same-origin rule still holds.
@@ -300,6 +312,7 @@ Result<TeamPage> GraphClient::teamsPage(const std::string& cursor) {
 Result<std::vector<TeamInstallation>> GraphClient::listTeamInstallations(
     const std::string& teamId, const std::string& teamsAppId) {
   Call call;
+  call.operation = "listTeamInstallations";
   call.teamId = teamId;
   call.url = options_.baseUrl + "/teams/" + encodePathSegment(teamId) +
              "/installedApps?$expand=" + encodeQueryValue("teamsApp,teamsAppDefinition") +
@@ -310,6 +323,7 @@ Result<std::vector<TeamInstallation>> GraphClient::listTeamInstallations(
 Result<std::vector<TeamInstallation>> GraphClient::listTeamInstallations(
     const std::string& teamId) {
   Call call;
+  call.operation = "listTeamInstallations";
   call.teamId = teamId;
   call.url = options_.baseUrl + "/teams/" + encodePathSegment(teamId) +
              "/installedApps?$expand=" + encodeQueryValue("teamsApp,teamsAppDefinition");
@@ -336,6 +350,7 @@ Result<std::vector<TeamInstallation>> GraphClient::collectInstallations(const Ca
 Result<TeamInstallation> GraphClient::getInstallation(const std::string& teamId,
                                                       const std::string& installationId) {
   Call call;
+  call.operation = "getInstallation";
   call.teamId = teamId;
   call.url = options_.baseUrl + "/teams/" + encodePathSegment(teamId) + "/installedApps/" +
              encodePathSegment(installationId) +
@@ -350,6 +365,7 @@ Result<UpgradeResult> GraphClient::upgrade(const std::string& teamId,
                                            const std::optional<std::vector<RscPermission>>& consent,
                                            TokenSource* tokens) {
   Call call;
+  call.operation = "upgrade";
   call.method = "POST";
   call.budget = Budget::kPost;
   call.teamId = teamId;
@@ -365,6 +381,7 @@ Result<UpgradeResult> GraphClient::upgrade(const std::string& teamId,
 
 Result<GraphSubscription> GraphClient::createSubscription(const SubscriptionSpec& spec) {
   Call call;
+  call.operation = "createSubscription";
   call.method = "POST";
   call.url = options_.baseUrl + "/subscriptions";
   call.body = subscriptionBody(spec);
@@ -383,6 +400,7 @@ Result<GraphSubscription> GraphClient::createSubscription(const SubscriptionSpec
 
 Result<std::vector<GraphSubscription>> GraphClient::listSubscriptions() {
   Call call;
+  call.operation = "listSubscriptions";
   call.url = options_.baseUrl + "/subscriptions";
   std::vector<GraphSubscription> subscriptions;
   auto status = forEachPage(call, [&](Reply& reply) -> Result<bool> {
@@ -402,6 +420,7 @@ Result<std::vector<GraphSubscription>> GraphClient::listSubscriptions() {
 Result<GraphSubscription> GraphClient::renewSubscription(const std::string& id,
                                                          WallTime expiration) {
   Call call;
+  call.operation = "renewSubscription";
   call.method = "PATCH";
   call.url = options_.baseUrl + "/subscriptions/" + encodePathSegment(id);
   call.body = subscriptionRenewalBody(expiration);
@@ -412,6 +431,7 @@ Result<GraphSubscription> GraphClient::renewSubscription(const std::string& id,
 
 Status GraphClient::deleteSubscription(const std::string& id) {
   Call call;
+  call.operation = "deleteSubscription";
   call.method = "DELETE";
   call.url = options_.baseUrl + "/subscriptions/" + encodePathSegment(id);
   call.expectJson = false;
@@ -422,6 +442,7 @@ Status GraphClient::deleteSubscription(const std::string& id) {
 
 Status GraphClient::reauthorizeSubscription(const std::string& id) {
   Call call;
+  call.operation = "reauthorizeSubscription";
   call.method = "POST";
   call.url = options_.baseUrl + "/subscriptions/" + encodePathSegment(id) + "/reauthorize";
   call.expectJson = false;

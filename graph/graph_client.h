@@ -33,6 +33,7 @@
 #include "common/result.h"
 #include "common/teams_types.h"
 #include "graph/backoff.h"
+#include "graph/graph_observer.h"
 #include "graph/http_transport.h"
 #include "graph/rate_limiter.h"
 #include "graph/sleeper.h"
@@ -51,6 +52,8 @@ struct GraphClientOptions {
   std::chrono::milliseconds backoffBase{500};
   std::chrono::milliseconds backoffCap{60'000};
   std::string userAgent = "appkeeper/0.1";
+  // Told about every HTTP attempt (metrics); borrowed, may be null.
+  GraphObserver* observer = nullptr;
 };
 
 // A Graph change-notification subscription (shared/graph-api.md 3.4). Times are UTC.

@@ -1,11 +1,13 @@
 // HttpTransport: the seam between appkeeper's Graph logic and the network. One request in, one
 // response (any status) or a transport Error out. Implementations are thread-safe.
 //
-// Errors: connection refused/reset, timeouts, truncated bodies and TLS failures are
-// ErrorKind::kTransient with a message naming host:port and what happened; a malformed URL or a
-// header containing a line break is kInvalidInput; a body over the size cap, or an https URL
-// when the TLS settings could not be loaded, is kPermanent. Never put request headers (they hold
-// tokens) or bodies into error messages.
+// Errors: connection refused/reset, timeouts, truncated bodies and TLS errors other than a
+// refused certificate are ErrorKind::kTransient with a message naming host:port and what
+// happened; a malformed URL or a header containing a line break is kInvalidInput; a body over
+// the size cap, an https URL when the TLS settings could not be loaded, or a server certificate
+// that fails verification ("TLS to HOST:PORT failed: certificate verify failed: REASON", "...:
+// host name mismatch: certificate is for NAMES") is kPermanent, so callers fail fast. Never put
+// request headers (they hold tokens) or bodies into error messages.
 #pragma once
 
 #include <chrono>
@@ -59,7 +61,8 @@ struct TransportOptions {
 };
 
 // Poco-based transport: http:// (loopback/emulator) and https:// with certificate and host-name
-// verification always on (TLS 1.2+, system trust store plus `caFile`). Keeps a small pool of
+// verification always on, inside the handshake, so an unverified peer receives no request byte
+// (TLS 1.2+, system trust store plus `caFile`; graph/tls_context.h). Keeps a small pool of
 // keep-alive connections per origin (guarded by a mutex; a connection is used by one request at
 // a time). A GET that fails on a reused connection before any response arrives is retried once
 // on a fresh one; other methods never are.

@@ -7,11 +7,13 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLException.h>
 #include <Poco/Timespan.h>
+#include <openssl/x509_vfy.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <istream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -69,6 +71,25 @@ std::optional<Error> checkHeaders(const Headers& headers) {
   return std::nullopt;
 }
 
+// A certificate OpenSSL refused: permanent (retrying cannot change a certificate), so the caller
+// fails fast with one line naming the host and the reason.
+Error describeRejection(const TlsVerifyFailure& failure, const ParsedUrl& url) {
+  const std::string head = "TLS to " + url.hostPort() + " failed: ";
+  if (failure.nameMismatch) {
+    return Error::permanent(head + "host name mismatch: certificate is for " +
+                            failure.certifiedNames + ", not " + url.host +
+                            "; use a URL with a host the certificate names");
+  }
+  std::string hint;
+  if (failure.untrustedIssuer) {
+    hint = "; if this server is meant to be trusted, add its CA certificate with [graph] ca_file";
+  } else if (failure.code == X509_V_ERR_CERT_HAS_EXPIRED ||
+             failure.code == X509_V_ERR_CERT_NOT_YET_VALID) {
+    hint = "; the server needs a current certificate (or this machine's clock is wrong)";
+  }
+  return Error::permanent(head + "certificate verify failed: " + failure.reason + hint);
+}
+
 // What went wrong, for a message that names host:port and the failure but nothing the request
 // carried. Exception texts from Poco/OpenSSL describe sockets and certificates only.
 Error describeFailure(const Poco::Exception& e, const ParsedUrl& url, milliseconds timeout) {
@@ -76,6 +97,8 @@ Error describeFailure(const Poco::Exception& e, const ParsedUrl& url, millisecon
   auto transient = [&](const std::string& what) {
     return Error::transient("HTTP request to " + where + " failed: " + what);
   };
+  // A refused certificate is the cause whatever the socket did afterwards.
+  if (auto failure = lastTlsVerifyFailure()) return describeRejection(*failure, url);
   if (dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr) {
     return Error::transient("HTTP request to " + where + " timed out after " +
                             std::to_string(timeout.count()) + " ms");
@@ -90,18 +113,14 @@ Error describeFailure(const Poco::Exception& e, const ParsedUrl& url, millisecon
   if (dynamic_cast<const Poco::Net::NoMessageException*>(&e) != nullptr) {
     return transient("the server closed the connection without answering");
   }
-  const bool certificate =
-      dynamic_cast<const Poco::Net::CertificateValidationException*>(&e) != nullptr ||
-      dynamic_cast<const Poco::Net::InvalidCertificateException*>(&e) != nullptr ||
-      (dynamic_cast<const Poco::Net::SSLException*>(&e) != nullptr &&
-       e.displayText().find("certificate verify failed") != std::string::npos);
-  if (certificate) {
-    return transient("TLS certificate rejected (" + e.displayText() +
-                     "): the server certificate must be trusted (system store or ca_file) and "
-                     "name the host");
+  if (dynamic_cast<const Poco::Net::CertificateValidationException*>(&e) != nullptr ||
+      dynamic_cast<const Poco::Net::InvalidCertificateException*>(&e) != nullptr) {
+    // Poco's own post-handshake host check (OpenSSL's in-handshake one normally fires first).
+    return Error::permanent("TLS to " + where + " failed: host name mismatch (" + e.message() +
+                            "): the certificate must name the host of the URL");
   }
   if (dynamic_cast<const Poco::Net::SSLException*>(&e) != nullptr) {
-    return transient("TLS error (" + e.displayText() + ")");
+    return Error::transient("TLS to " + where + " failed: " + e.displayText());
   }
   if (dynamic_cast<const Poco::Net::HostNotFoundException*>(&e) != nullptr ||
       dynamic_cast<const Poco::Net::NoAddressFoundException*>(&e) != nullptr ||
@@ -152,19 +171,23 @@ class PocoTransport final : public HttpTransport {
  private:
   Result<std::unique_ptr<Poco::Net::HTTPClientSession>> newSession(const ParsedUrl& url) {
     if (url.scheme == "https") {
-      std::call_once(tlsOnce_, [this] {
-        auto context = makeClientTlsContext(options_.caFile);
-        if (context) {
-          tls_ = *context;
-        } else {
-          tlsError_ = context.error();
-        }
-      });
-      if (!tls_) return *tlsError_;
+      auto context = tlsContextFor(url.host);
+      if (!context) return context.error();
       return std::unique_ptr<Poco::Net::HTTPClientSession>(
-          std::make_unique<Poco::Net::HTTPSClientSession>(url.host, url.port, tls_));
+          std::make_unique<Poco::Net::HTTPSClientSession>(url.host, url.port, *context));
     }
     return std::make_unique<Poco::Net::HTTPClientSession>(url.host, url.port);
+  }
+
+  // One context per host, because the name OpenSSL verifies is part of the context. A CA file
+  // that cannot be loaded is not cached: the next request tries again (and fails the same way
+  // until it is fixed).
+  Result<Poco::Net::Context::Ptr> tlsContextFor(const std::string& host) {
+    std::lock_guard lock(tlsMu_);
+    if (auto it = tls_.find(host); it != tls_.end()) return it->second;
+    auto context = makeClientTlsContext(options_.caFile, host);
+    if (context) tls_.emplace(host, *context);
+    return context;
   }
 
   struct Exchange {
@@ -178,6 +201,8 @@ class PocoTransport final : public HttpTransport {
                                 const ParsedUrl& url, Exchange& state) {
     const milliseconds timeout =
         request.timeout > milliseconds::zero() ? request.timeout : milliseconds(30'000);
+    // A handshake in this exchange records its certificate verdict on this thread.
+    clearLastTlsVerifyFailure();
     try {
       const Poco::Timespan span(static_cast<Poco::Timespan::TimeDiff>(timeout.count()) * 1000);
       session.setTimeout(span, span, span);
@@ -239,9 +264,8 @@ class PocoTransport final : public HttpTransport {
 
   TransportOptions options_;
   SessionPool pool_;
-  std::once_flag tlsOnce_;
-  Poco::Net::Context::Ptr tls_;    // written once under tlsOnce_
-  std::optional<Error> tlsError_;  // written once under tlsOnce_
+  std::mutex tlsMu_;
+  std::map<std::string, Poco::Net::Context::Ptr> tls_;  // host -> context; guarded by tlsMu_
 };
 
 }  // namespace

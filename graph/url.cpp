@@ -74,7 +74,8 @@ Result<ParsedUrl> parseUrl(std::string_view url) {
     }
   }
   if (p.host.empty()) return bad("missing host");
-  for (unsigned char c : p.host) {
+  for (char ch : p.host) {
+    const auto c = static_cast<unsigned char>(ch);
     if (c <= 0x20 || c >= 0x7F || c == '/' || c == '\\') return bad("invalid character in host");
   }
   p.host = toLowerAscii(p.host);

@@ -9,6 +9,10 @@
 #      (here: the emulator's control API); the blocked upgrades are released and run,
 #   7. prints `appkeeper status`, a summary and the tail of `appkeeper audit`.
 # Exits 0 only if every installation of both apps ended at 9.0.0.
+# Graph and the identity platform are HTTPS-only, so the emulator serves HTTPS (--tls) with a CA
+# it makes at start; appkeeper trusts that CA through [graph] ca_file and verifies the
+# certificate and host name like it would against graph.microsoft.com. DEMO_PLAIN_HTTP=1 runs
+# the emulator over plain http instead (for looking at the traffic).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 teams=${DEMO_TEAMS:-300}
@@ -34,17 +38,23 @@ echo "whsec_$(openssl rand -base64 32)" > "$work/catalog_secret"
 openssl rand -base64 32 > "$work/delegated_key"
 chmod 600 "$work/client_secret" "$work/catalog_secret" "$work/delegated_key"
 
-echo "== starting the Graph emulator ($teams teams, 40 ms ± 20 ms latency, Graph's throttling limits)"
+tls_args=(--tls --tls-ca-out "$work/emulator-ca.pem")
+curl_tls=(--cacert "$work/emulator-ca.pem")
+ca_line="ca_file = $work/emulator-ca.pem"
+scheme_label="HTTPS, certificate verified by appkeeper"
+if [ "${DEMO_PLAIN_HTTP:-0}" = 1 ]; then tls_args=(); curl_tls=(); ca_line=""; scheme_label="plain http"; fi
+echo "== starting the Graph emulator ($teams teams, 40 ms ± 20 ms latency, Graph's throttling limits, $scheme_label)"
 coproc EMU { exec "$emulator" --port 0 --teams "$teams" --seed 42 --tenant "$tenant" \
-  --client-id "$client" --client-secret "$(cat "$work/client_secret")" \
+  --client-id "$client" --client-secret "$(cat "$work/client_secret")" "${tls_args[@]}" \
   --latency-ms 40 --latency-jitter-ms 20 --device-code-interval 1 2>"$work/emulator.log"; }
 pids+=("$EMU_PID")
 read -r -t 20 line <&"${EMU[0]}" || { echo "emulator did not start"; cat "$work/emulator.log"; exit 1; }
 graph=${line#listening on }
 echo "   $graph"
 
-app_id() { curl -fsS "$graph/_emulator/apps" | jq -r --arg n "$1" '(if type=="object" then .value else . end)[] | select(.displayName==$n) | .id'; }
-installs() { curl -fsS "$graph/_emulator/installations?teamsAppId=$1"; }
+emu_curl() { curl "${curl_tls[@]}" "$@"; }  # the emulator's control API, verified like appkeeper does
+app_id() { emu_curl -fsS "$graph/_emulator/apps" | jq -r --arg n "$1" '(if type=="object" then .value else . end)[] | select(.displayName==$n) | .id'; }
+installs() { emu_curl -fsS "$graph/_emulator/installations?teamsAppId=$1"; }
 tasks=$(app_id "Contoso Tasks")
 insights=$(app_id "Contoso Insights")
 
@@ -61,6 +71,7 @@ tenant_id = $tenant
 client_id = $client
 client_secret_file = $work/client_secret
 requests_per_second = 25
+$ca_line
 [store]
 path = $work/appkeeper.db
 [workers]
@@ -81,7 +92,7 @@ for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { echo "appkeeper did not become ready"; cat "$work/appkeeper.log"; exit 1; }
 
 publish() {  # app-id version rsc-json
-  curl -fsS -X POST "$graph/_emulator/apps/$1/versions" -H 'Content-Type: application/json' \
+  emu_curl -fsS -X POST "$graph/_emulator/apps/$1/versions" -H 'Content-Type: application/json' \
     -d "{\"version\":\"$2\",\"resourceSpecificPermissions\":$3}" >/dev/null
 }
 send_event() {  # app-id version
@@ -98,7 +109,7 @@ send_event() {  # app-id version
 behind() { installs "$1" | jq '[.[] | select(.version != "9.0.0")] | length'; }
 echo "== first start: appkeeper subscribes to installation changes and reconciles every team"
 for _ in $(seq 300); do
-  subs=$(curl -fsS "$graph/_emulator/subscriptions" | jq '.value | length')
+  subs=$(emu_curl -fsS "$graph/_emulator/subscriptions" | jq '.value | length')
   "$appkeeper" status --db "$work/appkeeper.db" --format json 2>/dev/null | jq -e '.reconciliation.last != null' >/dev/null 2>&1 && break
   sleep 0.2
 done
@@ -138,7 +149,7 @@ for _ in $(seq 100); do
 done
 [ -n "$code" ] || { echo "appkeeper login printed no user code"; cat "$work/login.err"; exit 1; }
 sed -n '1p' "$work/login.out" | sed 's/^/   /'
-curl -fsS -X POST "$graph/_emulator/devicecodes/$code/approve" -H 'Content-Type: application/json' \
+emu_curl -fsS -X POST "$graph/_emulator/devicecodes/$code/approve" -H 'Content-Type: application/json' \
   -d '{"user":"teams-admin@contoso.example"}' >/dev/null
 wait "$login_pid" || { echo "appkeeper login failed:"; cat "$work/login.err"; exit 1; }
 tail -n 1 "$work/login.out" | sed 's/^/   /'

@@ -7,7 +7,9 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libpoco-dev libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev libspdlog-dev libssl-dev
   libsystemd-dev catch2 systemd dpkg-dev
+  clang libclang-rt-14-dev llvm
   curl jq openssl sqlite3 bc python3 nodejs npm
+  prometheus
 )
 
 missing=()

@@ -1,9 +1,13 @@
-// A minimal blocking HTTP client for the emulator's integration tests (Poco), one connection
+// A minimal blocking HTTP(S) client for the emulator's integration tests (Poco), one connection
 // per call unless a session is passed in. Throws Poco exceptions on transport failures, which
-// is what the misbehaviour tests look at.
+// is what the misbehaviour and TLS tests look at. https verifies the server against `caFile`
+// (chain and host name; no system store, so only the test's CA is trusted).
 #pragma once
 
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/NetSSL.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
@@ -11,6 +15,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -28,18 +33,21 @@ struct HttpAnswer {
 };
 
 struct ParsedUrl {
+  bool https = false;
   std::string host;
   unsigned short port = 0;
   std::string target;
 };
 
 inline ParsedUrl parseUrl(const std::string& url) {
-  const std::string prefix = "http://";
-  if (url.rfind(prefix, 0) != 0) throw std::runtime_error("not an http URL: " + url);
+  const bool https = url.rfind("https://", 0) == 0;
+  const std::string prefix = https ? "https://" : "http://";
+  if (url.rfind(prefix, 0) != 0) throw std::runtime_error("not an http(s) URL: " + url);
   auto slash = url.find('/', prefix.size());
   std::string authority = url.substr(prefix.size(), slash - prefix.size());
   auto colon = authority.rfind(':');
   ParsedUrl out;
+  out.https = https;
   out.host = authority.substr(0, colon);
   out.port = static_cast<unsigned short>(std::stoi(authority.substr(colon + 1)));
   out.target = slash == std::string::npos ? "/" : url.substr(slash);
@@ -72,15 +80,33 @@ inline HttpAnswer send(Poco::Net::HTTPClientSession& session, const std::string&
   return answer;
 }
 
+// A verifying client context trusting only `caFile`.
+inline Poco::Net::Context::Ptr clientTls(const std::string& caFile) {
+  Poco::Net::initializeSSL();
+  Poco::Net::Context::Params params;
+  params.caLocation = caFile;
+  params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+  Poco::Net::Context::Ptr context =
+      new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+  context->enableExtendedCertificateVerification(true);
+  return context;
+}
+
 inline HttpAnswer call(const std::string& method, const std::string& url,
                        const std::string& body = "",
                        const std::map<std::string, std::string>& headers = {},
-                       std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+                       std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                       const std::string& caFile = "") {
   ParsedUrl u = parseUrl(url);
-  Poco::Net::HTTPClientSession session(u.host, u.port);
-  session.setTimeout(Poco::Timespan(static_cast<long>(timeout.count() / 1000),
-                                    static_cast<long>((timeout.count() % 1000) * 1000)));
-  return send(session, method, u.target, body, headers);
+  std::unique_ptr<Poco::Net::HTTPClientSession> session;
+  if (u.https) {
+    session = std::make_unique<Poco::Net::HTTPSClientSession>(u.host, u.port, clientTls(caFile));
+  } else {
+    session = std::make_unique<Poco::Net::HTTPClientSession>(u.host, u.port);
+  }
+  session->setTimeout(Poco::Timespan(static_cast<long>(timeout.count() / 1000),
+                                     static_cast<long>((timeout.count() % 1000) * 1000)));
+  return send(*session, method, u.target, body, headers);
 }
 
 }  // namespace appkeeper::emulator::testing

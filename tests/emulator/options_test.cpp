@@ -70,3 +70,30 @@ TEST_CASE("device code timings have defaults and options", "[emulator]") {
   CHECK(o->deviceCodeLifetimeSeconds == 120);
   CHECK_FALSE(parseOptions({"--device-code-lifetime", "0"}));
 }
+
+TEST_CASE("TLS is off by default, and --tls-cert and --tls-key imply it and go together",
+          "[emulator][tls]") {
+  auto plain = parseOptions({});
+  REQUIRE(plain);
+  CHECK_FALSE(plain->tls);
+  CHECK(plain->notifyCaFile.empty());
+
+  auto made = parseOptions({"--tls", "--tls-ca-out", "/tmp/ca.pem", "--notify-ca-file=/x.pem"});
+  REQUIRE(made);
+  CHECK(made->tls);
+  CHECK(made->tlsCertFile.empty());
+  CHECK(made->tlsCaOut == "/tmp/ca.pem");
+  CHECK(made->notifyCaFile == "/x.pem");
+
+  auto given = parseOptions({"--tls-cert", "c.pem", "--tls-key", "k.pem"});
+  REQUIRE(given);
+  CHECK(given->tls);
+
+  auto lonely = parseOptions({"--tls-cert", "c.pem"});
+  REQUIRE_FALSE(lonely);
+  CHECK_THAT(lonely.error().message, Catch::Contains("--tls-key"));
+  auto nowhere = parseOptions({"--tls-ca-out", "ca.pem"});
+  REQUIRE_FALSE(nowhere);
+  CHECK_THAT(nowhere.error().message, Catch::Contains("--tls"));
+  CHECK_FALSE(parseOptions({"--tls=yes"}));
+}

@@ -26,3 +26,10 @@ TEST_CASE("a nextLink is absolute on the client's Host and keeps its parameters 
   CHECK(link.rfind("http://127.0.0.1:8080/v1.0/teams?%24select=id&$top=3&$skiptoken=", 0) == 0);
   CHECK(link.find("old") == std::string::npos);
 }
+
+TEST_CASE("a request that came over TLS gets an https nextLink", "[emulator][tls]") {
+  auto req = makeRequest("GET", "/v1.0/teams?$top=3");
+  req.scheme = "https";
+  CHECK(nextLink(req, 3).rfind("https://127.0.0.1:8080/v1.0/teams?$top=3&$skiptoken=", 0) == 0);
+  CHECK(requestOrigin(req) == "https://127.0.0.1:8080");
+}

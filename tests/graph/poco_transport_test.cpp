@@ -1,15 +1,12 @@
 // The Poco transport against real servers on 127.0.0.1 port 0: a Poco HTTPServer for normal
-// answers, a raw socket server for misbehaviour (silence, stalls, short bodies), and a TLS
-// server with test certificates for verification.
-#include <Poco/Net/Context.h>
+// answers and a raw socket server for misbehaviour (silence, stalls, short bodies). TLS and
+// certificate verification: tls_verification_test.cpp.
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/NetSSL.h>
-#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/StreamCopier.h>
@@ -29,8 +26,6 @@ using namespace appkeeper::graph;
 using std::chrono::milliseconds;
 
 namespace {
-
-const std::string kTestData = APPKEEPER_GRAPH_TESTDATA;
 
 // What the handler sees; returns the body to send.
 using Handle = std::function<void(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse&)>;
@@ -64,13 +59,11 @@ class LambdaFactory final : public Poco::Net::HTTPRequestHandlerFactory {
   Handle handle_;
 };
 
-// A Poco HTTP(S) server on 127.0.0.1, port chosen by the OS; stopped on destruction.
+// A Poco HTTP server on 127.0.0.1, port chosen by the OS; stopped on destruction.
 class TestServer {
  public:
-  explicit TestServer(Handle handle, Poco::Net::Context::Ptr tls = nullptr)
-      : socket_(tls ? Poco::Net::ServerSocket(Poco::Net::SecureServerSocket(
-                          Poco::Net::SocketAddress("127.0.0.1", 0), 16, tls))
-                    : Poco::Net::ServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0))),
+  explicit TestServer(Handle handle)
+      : socket_(Poco::Net::SocketAddress("127.0.0.1", 0)),
         server_(new LambdaFactory(std::move(handle)), socket_, new Poco::Net::HTTPServerParams) {
     server_.start();
   }
@@ -155,13 +148,6 @@ HttpRequest get(const std::string& url, milliseconds timeout = milliseconds(5000
   r.url = url;
   r.timeout = timeout;
   return r;
-}
-
-Poco::Net::Context::Ptr serverTls(const std::string& name) {
-  Poco::Net::initializeSSL();
-  return new Poco::Net::Context(
-      Poco::Net::Context::TLS_SERVER_USE, kTestData + "/" + name + "-key.pem",
-      kTestData + "/" + name + ".pem", "", Poco::Net::Context::VERIFY_NONE);
 }
 
 }  // namespace
@@ -336,57 +322,4 @@ TEST_CASE("a header value with a line break is refused without echoing it",
   REQUIRE_FALSE(response.ok());
   CHECK(response.error().kind == ErrorKind::kInvalidInput);
   CHECK(response.error().message.find("secret") == std::string::npos);
-}
-
-TEST_CASE("HTTPS works when the server certificate chains to the configured CA",
-          "[graph][transport][integration][tls]") {
-  TestServer server([](Poco::Net::HTTPServerRequest&,
-                       Poco::Net::HTTPServerResponse& resp) { answer(resp, 200, "secure"); },
-                    serverTls("loopback"));
-  TransportOptions options;
-  options.caFile = kTestData + "/ca.pem";
-  auto transport = makePocoTransport(options);
-  auto response = transport->send(get(server.url("https", "/")));
-  REQUIRE(response.ok());
-  CHECK(response->body == "secure");
-}
-
-TEST_CASE("HTTPS rejects a certificate the trust store does not vouch for",
-          "[graph][transport][integration][tls]") {
-  TestServer server(
-      [](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& resp) {
-        answer(resp, 200, "should not be read");
-      },
-      serverTls("loopback"));
-  auto response = makePocoTransport()->send(get(server.url("https", "/")));
-  REQUIRE_FALSE(response.ok());
-  CHECK(response.error().kind == ErrorKind::kTransient);
-  CHECK_THAT(response.error().message, Catch::Contains("TLS certificate rejected") &&
-                                           Catch::Contains("certificate verify failed"));
-}
-
-TEST_CASE("HTTPS rejects a trusted certificate issued for another host name",
-          "[graph][transport][integration][tls]") {
-  TestServer server(
-      [](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& resp) {
-        answer(resp, 200, "should not be read");
-      },
-      serverTls("wrongname"));
-  TransportOptions options;
-  options.caFile = kTestData + "/ca.pem";
-  auto response = makePocoTransport(options)->send(get(server.url("https", "/")));
-  REQUIRE_FALSE(response.ok());
-  CHECK(response.error().kind == ErrorKind::kTransient);
-  CHECK_THAT(response.error().message, Catch::Contains("TLS certificate rejected") &&
-                                           Catch::Contains("Unacceptable certificate"));
-}
-
-TEST_CASE("an unreadable CA file is a permanent error naming the file",
-          "[graph][transport][integration][tls]") {
-  TransportOptions options;
-  options.caFile = "/nonexistent/appkeeper-ca.pem";
-  auto response = makePocoTransport(options)->send(get("https://127.0.0.1:1/"));
-  REQUIRE_FALSE(response.ok());
-  CHECK(response.error().kind == ErrorKind::kPermanent);
-  CHECK_THAT(response.error().message, Catch::Contains("/nonexistent/appkeeper-ca.pem"));
 }

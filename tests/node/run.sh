@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the official Microsoft Graph JavaScript SDK against graph-emulator (sdk_test.mjs).
+# Runs the official Microsoft Graph JavaScript SDK against graph-emulator over HTTPS (sdk_test.mjs).
 # Usage: tests/node/run.sh [path/to/graph-emulator]
 #   (or set APPKEEPER_BUILD_DIR; the script then uses $APPKEEPER_BUILD_DIR/emulator/graph-emulator)
 # Exits 0 with a SKIP line when node/npm is not installed; otherwise the script's exit code.

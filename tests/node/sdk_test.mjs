@@ -1,43 +1,44 @@
 // The official Microsoft Graph JavaScript SDK (@microsoft/microsoft-graph-client 3.x) against
-// graph-emulator: proves the emulator speaks Graph the way Microsoft's own client expects
-// (URLs, OData options, paging links, error bodies, 204s, subscriptions and notifications).
+// graph-emulator over HTTPS: proves the emulator speaks Graph the way Microsoft's own client
+// expects (URLs, OData options, paging links, error bodies, 204s, subscriptions and
+// notifications), with the SDK used as an application would use it: Client.init with an
+// authProvider, no middleware of ours, PageIterator following the emulator's @odata.nextLink.
 //
 // Usage: node sdk_test.mjs [path/to/graph-emulator]
 //   (default: $APPKEEPER_EMULATOR, else $APPKEEPER_BUILD_DIR/emulator/graph-emulator)
 // Prints one "ok - ..." / "not ok - ..." line per check, then "N passed, M failed" as the last
 // line; exits 0 only when nothing failed.
 //
-// What an http:// emulator needs from the SDK (3.0.7), found by reading its source:
-//  1. AuthenticationHandler only adds "Authorization" when isGraphURL(url) or isCustomHost(url),
-//     and both accept "https://" URLs only (GraphRequestUtil.isValidEndpoint); for any other URL
-//     it DELETES the header. `customHosts` cannot help over http. So Client.init({authProvider})
-//     sends no token to http://127.0.0.1 (checked below: the emulator answers 401), and we use
-//     Client.initWithMiddleware with our own chain whose first handler always sets the header:
-//       BearerAlways -> RetryHandler -> RedirectHandler -> HTTPMessageHandler
-//     (TelemetryHandler is left out: it only decorates graph.microsoft.com requests).
-//  2. GraphRequest.parsePath only strips the host from "https://" links; an http @odata.nextLink
-//     passed to client.api() is glued onto baseUrl as if it were a relative path. PageIterator
-//     calls client.api(nextLink), so we hand it a thin client whose api() turns the emulator's
-//     absolute link back into a path relative to baseUrl + version. Nothing else is patched.
+// How it runs: this process starts `graph-emulator --tls --tls-ca-out CA` and then runs the
+// checks in a child node process whose only addition is NODE_EXTRA_CA_CERTS=CA (Node reads it
+// at start-up, so it cannot be set from inside). Certificate verification stays on throughout.
+//
+// What the SDK (3.0.7) needs from a non-Microsoft host, found by reading its source:
+//  1. AuthenticationHandler adds "Authorization" only for https URLs on a Graph host or on a host
+//     in the documented `customHosts` client option (for any other URL it DELETES the header),
+//     so Client.init gets customHosts: ["127.0.0.1"] (checked below: without it the emulator
+//     answers 401). Over http no option helps: the SDK never authenticates http URLs.
+//  2. GraphRequest.parsePath strips scheme, host and version from "https://" links only; the
+//     emulator's nextLink is https, so PageIterator follows it unchanged.
 //  3. Node >= 18 has a global fetch, which the SDK uses directly: no isomorphic-fetch needed.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
+import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { randomBytes, randomUUID } from "node:crypto";
-import {
-  Client,
-  HTTPMessageHandler,
-  PageIterator,
-  RedirectHandler,
-  RetryHandler,
-  RetryHandlerOptions,
-} from "@microsoft/microsoft-graph-client";
+import tls from "node:tls";
+import { fileURLToPath } from "node:url";
+import { Client, PageIterator } from "@microsoft/microsoft-graph-client";
 
 const TENANT = "11111111-1111-1111-1111-111111111111";
 const CLIENT_ID = "22222222-2222-2222-2222-222222222222";
-const CLIENT_SECRET = "sdk-test-" + randomBytes(12).toString("hex");
+// The launcher makes the secret and hands it to the checks' process with the emulator's URL.
+const CLIENT_SECRET =
+  process.env.APPKEEPER_SDK_CLIENT_SECRET ?? "sdk-test-" + randomBytes(12).toString("hex");
 const TEAMS = 137; // not a multiple of any plausible page size, so the last page is partial
 const START_TIMEOUT_MS = 20000;
 const NOTIFICATION_TIMEOUT_MS = 10000;
@@ -86,12 +87,14 @@ function emulatorBinary() {
   throw new Error("give the graph-emulator path as argument, or set APPKEEPER_BUILD_DIR");
 }
 
-// Starts graph-emulator on port 0; its first stdout line is "listening on http://127.0.0.1:N".
-async function startEmulator() {
+// Starts graph-emulator on port 0 with TLS; its first stdout line is
+// "listening on https://127.0.0.1:N", and the CA clients must trust is then in `caFile`.
+async function startEmulator(caFile) {
   const child = spawn(
     emulatorBinary(),
     ["--port", "0", "--teams", String(TEAMS), "--seed", "7", "--tenant", TENANT,
-     "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET],
+     "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET,
+     "--tls", "--tls-ca-out", caFile],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";
@@ -105,7 +108,7 @@ async function startEmulator() {
     child.once("exit", (code) => reject(new Error(`graph-emulator exited with ${code}: ${stderr}`)));
   });
   const line = await withTimeout(first, START_TIMEOUT_MS, "graph-emulator start");
-  const m = /^listening on (http:\/\/\S+)$/.exec(line);
+  const m = /^listening on (https:\/\/\S+)$/.exec(line);
   if (!m) throw new Error(`unexpected first line from graph-emulator: ${line}`);
   return { child, baseUrl: m[1].replace(/\/+$/, ""), stderr: () => stderr };
 }
@@ -149,57 +152,31 @@ async function control(baseUrl, method, pathAndQuery, body) {
   return text ? JSON.parse(text) : null;
 }
 
-// The SDK's AuthenticationHandler drops the token for non-https hosts (see the header comment);
-// this one always sets it.
-class BearerAlways {
-  constructor(getToken) {
-    this.getToken = getToken;
-  }
-  async execute(ctx) {
-    const value = `Bearer ${await this.getToken()}`;
-    const opts = ctx.options;
-    if (opts.headers === undefined) {
-      opts.headers = { Authorization: value };
-    } else if (typeof Headers !== "undefined" && opts.headers instanceof Headers) {
-      opts.headers.set("Authorization", value);
-    } else if (Array.isArray(opts.headers)) {
-      opts.headers = opts.headers.filter(([k]) => k.toLowerCase() !== "authorization");
-      opts.headers.push(["Authorization", value]);
-    } else {
-      opts.headers.Authorization = value;
-    }
-    return this.nextMiddleware.execute(ctx);
-  }
-  setNext(next) {
-    this.nextMiddleware = next;
-  }
-}
-
-function makeClient(baseUrl, token) {
-  return Client.initWithMiddleware({
-    middleware: [
-      new BearerAlways(async () => token),
-      new RetryHandler(new RetryHandlerOptions()),
-      new RedirectHandler(),
-      new HTTPMessageHandler(),
-    ],
+// The SDK as an application would set it up; customHosts is the SDK's documented option for a
+// Graph endpoint on a host of its own (see the header comment).
+function makeClient(baseUrl, token, { withCustomHosts = true } = {}) {
+  return Client.init({
+    authProvider: (done) => done(null, token),
     baseUrl: `${baseUrl}/`,
     defaultVersion: "v1.0",
+    ...(withCustomHosts ? { customHosts: new Set(["127.0.0.1"]) } : {}),
   });
 }
 
-// PageIterator calls client.api(nextLink); the SDK only understands https links, so map the
-// emulator's absolute http link to a path relative to baseUrl + version.
-function pagingClient(client, baseUrl) {
-  const prefix = `${baseUrl}/v1.0/`;
-  return {
-    api(link) {
-      const rel = link.startsWith(prefix) ? link.slice(prefix.length) : link;
-      return client.api(rel);
-    },
-  };
+// A GET that trusts only `ca` (PEM): whether the emulator's certificate passes verification.
+function getTrusting(url, ca) {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode));
+    });
+    req.on("error", reject);
+    req.setTimeout(10000, () => req.destroy(new Error("no answer within 10 s")));
+  });
 }
 
+// Notifications still go to a plain-http receiver: the emulator allows http notification URLs on
+// loopback (real Graph would insist on https), and this test has no certificate for one.
 // A webhook receiver on 127.0.0.1:0: answers Graph's validation request with the decoded
 // token (URLSearchParams decodes '+' and %xx like the form encoding Graph uses) and records
 // notification bodies.
@@ -258,24 +235,30 @@ function latestPublished(app) {
     .sort((x, y) => compareVersions(y.version, x.version))[0];
 }
 
-async function main() {
-  let emu;
+// The checks, in the process that has NODE_EXTRA_CA_CERTS; the launcher owns the emulator.
+async function runChecks(base) {
   let receiver;
   try {
-    emu = await startEmulator();
-    const base = emu.baseUrl;
     const token = await getToken(base);
     const client = makeClient(base, token);
 
-    await check("Client.init over http sends no token (the SDK limits auth to https hosts)", async () => {
-      const plain = Client.init({
-        authProvider: (done) => done(null, token),
-        baseUrl: `${base}/`,
-        defaultVersion: "v1.0",
-      });
+    await check("the emulator's certificate is verified: trusting only a public root refuses it", async () => {
+      let error;
+      try {
+        await getTrusting(`${base}/_emulator/stats`, tls.rootCertificates[0]);
+      } catch (e) {
+        error = e;
+      }
+      assert(error, "a client that does not trust the emulator's CA got an answer");
+      assert(/certificate/i.test(error.code ?? "") || /certificate/i.test(error.message),
+             `expected a certificate error, got ${error.code ?? ""} ${error.message}`);
+    });
+
+    await check("Client.init without customHosts sends no token to a non-Graph host", async () => {
+      const bare = makeClient(base, token, { withCustomHosts: false });
       let status = 0;
       try {
-        await plain.api("/teams").top(1).get();
+        await bare.api("/teams").top(1).get();
       } catch (e) {
         status = e.statusCode;
       }
@@ -306,22 +289,20 @@ async function main() {
 
     await check(`pages through all ${TEAMS} teams with PageIterator`, async () => {
       const first = await client.api("/teams").get();
-      let pages = 1;
+      assert(String(first["@odata.nextLink"]).startsWith(`${base}/v1.0/teams?`),
+             `nextLink ${first["@odata.nextLink"]} is not an https link on ${base}`);
+      let items = 0;
       const ids = new Set();
-      const pager = pagingClient(client, base);
-      const originalApi = pager.api.bind(pager);
-      pager.api = (link) => {
-        pages++;
-        return originalApi(link);
-      };
-      const it = new PageIterator(pager, first, (team) => {
+      const it = new PageIterator(client, first, (team) => {
+        items++;
         ids.add(team.id);
         return true;
       });
       await it.iterate();
       assert(ids.size === TEAMS, `saw ${ids.size} distinct teams, seeded ${TEAMS}`);
-      assert(pages > 1, "all teams came in one page: paging was not exercised");
-      context.pages = pages;
+      assert(items === TEAMS, `saw ${items} items for ${TEAMS} teams: a page came twice`);
+      assert(first.value.length < TEAMS, "all teams came in one page: paging was not exercised");
+      context.pages = Math.ceil(TEAMS / first.value.length);
     });
 
     await check("finds an installation with $filter=teamsApp/id eq and $expand", async () => {
@@ -447,13 +428,42 @@ async function main() {
   } catch (e) {
     failed++;
     console.log(`not ok - setup: ${e.message}`);
-    if (emu) console.log(emu.stderr());
   } finally {
     if (receiver) receiver.server.close();
-    await stopEmulator(emu);
   }
   console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = failed === 0 && passed > 0 ? 0 : 1;
+  return failed === 0 && passed > 0 ? 0 : 1;
 }
 
-await main();
+// Starts the emulator, then this script again as the checks' process with only
+// NODE_EXTRA_CA_CERTS (and the emulator's URL and secret) added to its environment.
+async function launch() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "appkeeper-sdk-"));
+  let emu;
+  try {
+    emu = await startEmulator(path.join(dir, "emulator-ca.pem"));
+    const checks = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
+      stdio: "inherit",
+      env: {
+        ...process.env,
+        NODE_EXTRA_CA_CERTS: path.join(dir, "emulator-ca.pem"),
+        APPKEEPER_SDK_EMULATOR_URL: emu.baseUrl,
+        APPKEEPER_SDK_CLIENT_SECRET: CLIENT_SECRET,
+      },
+    });
+    const [code] = await once(checks, "exit");
+    if (code !== 0) console.log(`# graph-emulator stderr:\n${emu.stderr()}`);
+    return code ?? 1;
+  } catch (e) {
+    console.log(`not ok - setup: ${e.message}`);
+    if (emu) console.log(emu.stderr());
+    console.log("0 passed, 1 failed");
+    return 1;
+  } finally {
+    await stopEmulator(emu);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const url = process.env.APPKEEPER_SDK_EMULATOR_URL;
+process.exitCode = url ? await runChecks(url) : await launch();

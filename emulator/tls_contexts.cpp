@@ -1,0 +1,165 @@
+#include "emulator/tls_contexts.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Net/NetSSL.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <vector>
+
+namespace appkeeper::emulator {
+namespace {
+
+void initializeSslOnce() {
+  // Never uninitialised: contexts may live until process exit.
+  static std::once_flag once;
+  std::call_once(once, [] { Poco::Net::initializeSSL(); });
+}
+
+template <auto Free>
+struct Deleter {
+  template <typename T>
+  void operator()(T* p) const {
+    Free(p);
+  }
+};
+using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
+using CertPtr = std::unique_ptr<X509, Deleter<X509_free>>;
+using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
+
+// An encrypted key must fail instead of OpenSSL prompting on the terminal.
+int noPassphrase(char*, int, int, void*) { return 0; }
+
+std::string lastOpensslError() {
+  std::string text;
+  for (unsigned long e = ERR_get_error(); e != 0; e = ERR_get_error()) {
+    char buffer[256];
+    ERR_error_string_n(e, buffer, sizeof buffer);
+    text = buffer;  // the last one is the most specific
+  }
+  return text.empty() ? std::string("no details from OpenSSL") : text;
+}
+
+BioPtr memoryBio(const std::string& text) {
+  return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+}
+
+std::vector<CertPtr> readCertificates(const std::string& pem) {
+  std::vector<CertPtr> out;
+  BioPtr bio = memoryBio(pem);
+  // Bounded by the input: each read consumes one PEM block.
+  while (bio) {
+    CertPtr cert(PEM_read_bio_X509(bio.get(), nullptr, noPassphrase, nullptr));
+    if (!cert) break;
+    out.push_back(std::move(cert));
+  }
+  ERR_clear_error();  // the read that ended the loop left "no start line"
+  return out;
+}
+
+Result<std::string> readFile(const std::string& path, const std::string& option) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error::invalidInput("cannot read " + option + " " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Certificate verification is OpenSSL's alone: this replaces Poco's callback, which would ask
+// SSLManager's certificate handlers (possibly an accept-all or console one) to overrule it.
+int keepOpensslVerdict(int preverifyOk, X509_STORE_CTX*) { return preverifyOk; }
+
+}  // namespace
+
+Result<ServerTlsMaterial> readServerTlsFiles(const std::string& certFile,
+                                             const std::string& keyFile) {
+  auto cert = readFile(certFile, "--tls-cert");
+  if (!cert) return cert.error();
+  auto key = readFile(keyFile, "--tls-key");
+  if (!key) return key.error();
+  return ServerTlsMaterial{std::move(*cert), std::move(*key)};
+}
+
+Result<std::string> lastCertificatePem(const std::string& chainPem) {
+  auto certs = readCertificates(chainPem);
+  if (certs.empty()) return Error::invalidInput("no PEM certificate found");
+  BioPtr out(BIO_new(BIO_s_mem()));
+  if (!out || PEM_write_bio_X509(out.get(), certs.back().get()) != 1) {
+    return Error::internal("cannot encode a certificate: " + lastOpensslError());
+  }
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(out.get(), &data);
+  return std::string(data, static_cast<size_t>(size));
+}
+
+Result<Poco::Net::Context::Ptr> makeServerTlsContext(const ServerTlsMaterial& material) {
+  initializeSslOnce();
+  auto certs = readCertificates(material.certificateChainPem);
+  if (certs.empty()) return Error::invalidInput("the TLS certificate holds no PEM certificate");
+  BioPtr keyBio = memoryBio(material.privateKeyPem);
+  KeyPtr key(keyBio ? PEM_read_bio_PrivateKey(keyBio.get(), nullptr, noPassphrase, nullptr)
+                    : nullptr);
+  if (!key) {
+    return Error::invalidInput("the TLS key is not an unencrypted PEM private key (" +
+                               lastOpensslError() + ")");
+  }
+  try {
+    Poco::Net::Context::Params params;
+    params.verificationMode = Poco::Net::Context::VERIFY_NONE;  // no client certificates
+    params.loadDefaultCAs = false;
+    params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES";
+    Poco::Net::Context::Ptr context(
+        new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params));
+    context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+    SSL_CTX* ssl = context->sslContext();
+    if (SSL_CTX_use_certificate(ssl, certs.front().get()) != 1) {
+      return Error::invalidInput("the TLS certificate cannot be used: " + lastOpensslError());
+    }
+    for (size_t i = 1; i < certs.size(); ++i) {
+      if (SSL_CTX_add1_chain_cert(ssl, certs[i].get()) != 1) {
+        return Error::invalidInput("the TLS certificate chain cannot be used: " +
+                                   lastOpensslError());
+      }
+    }
+    if (SSL_CTX_use_PrivateKey(ssl, key.get()) != 1 || SSL_CTX_check_private_key(ssl) != 1) {
+      return Error::invalidInput("the TLS key does not match the certificate (" +
+                                 lastOpensslError() + ")");
+    }
+    return context;
+  } catch (const Poco::Exception& e) {
+    return Error::internal("cannot set up the TLS server: " + e.displayText());
+  }
+}
+
+Result<Poco::Net::Context::Ptr> makeDeliveryTlsContext(const std::string& caFile) {
+  initializeSslOnce();
+  try {
+    Poco::Net::Context::Params params;
+    params.caLocation = caFile;
+    params.loadDefaultCAs = true;
+    params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+    params.verificationDepth = 9;
+    params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES";
+    Poco::Net::Context::Ptr context(
+        new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params));
+    context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+    // Host name (or IP) checked against the certificate after the handshake, before any byte
+    // of the request; VERIFY_STRICT makes Poco check it for localhost too.
+    context->enableExtendedCertificateVerification(true);
+    SSL_CTX_set_verify(context->sslContext(), SSL_CTX_get_verify_mode(context->sslContext()),
+                       keepOpensslVerdict);
+    return context;
+  } catch (const Poco::Exception& e) {
+    return Error::invalidInput("cannot load --notify-ca-file '" + caFile + "': " + e.displayText() +
+                               "; it must exist and hold PEM certificates");
+  }
+}
+
+}  // namespace appkeeper::emulator
