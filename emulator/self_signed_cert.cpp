@@ -1,5 +1,7 @@
 #include "emulator/self_signed_cert.h"
 
+#include "emulator/openssl_handles.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <openssl/bio.h>
@@ -21,32 +23,12 @@
 namespace appkeeper::emulator {
 namespace {
 
-template <auto Free>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
-using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using CertPtr = std::unique_ptr<X509, Deleter<X509_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
-using NamePtr = std::unique_ptr<X509_NAME, Deleter<X509_NAME_free>>;
-using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
-using BnPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
+using namespace openssl;
 
-// The queued OpenSSL errors as one line (and the queue emptied), for an error message.
+// "cannot WHAT: <OpenSSL's errors>", for an error message.
 std::string opensslError(const std::string& what) {
-  std::string text = "cannot " + what;
-  const char* sep = ": ";
-  for (unsigned long e = ERR_get_error(); e != 0; e = ERR_get_error()) {
-    char buffer[256];
-    ERR_error_string_n(e, buffer, sizeof buffer);
-    text += sep;
-    text += buffer;
-    sep = "; ";
-  }
-  return text;
+  const std::string details = drainErrors();
+  return "cannot " + what + (details.empty() ? "" : ": " + details);
 }
 
 Result<KeyPtr> newKey() {

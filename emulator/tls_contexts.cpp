@@ -1,5 +1,7 @@
 #include "emulator/tls_contexts.h"
 
+#include "emulator/openssl_handles.h"
+
 #include <Poco/Exception.h>
 #include <Poco/Net/NetSSL.h>
 #include <openssl/bio.h>
@@ -23,28 +25,17 @@ void initializeSslOnce() {
   std::call_once(once, [] { Poco::Net::initializeSSL(); });
 }
 
-template <auto Free>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
-using CertPtr = std::unique_ptr<X509, Deleter<X509_free>>;
-using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
+using namespace openssl;
 
 // An encrypted key must fail instead of OpenSSL prompting on the terminal.
 int noPassphrase(char*, int, int, void*) { return 0; }
 
+// The most specific (last) of OpenSSL's queued errors, for an error message.
 std::string lastOpensslError() {
-  std::string text;
-  for (unsigned long e = ERR_get_error(); e != 0; e = ERR_get_error()) {
-    char buffer[256];
-    ERR_error_string_n(e, buffer, sizeof buffer);
-    text = buffer;  // the last one is the most specific
-  }
-  return text.empty() ? std::string("no details from OpenSSL") : text;
+  const std::string all = drainErrors();
+  if (all.empty()) return "no details from OpenSSL";
+  const size_t sep = all.rfind("; ");
+  return sep == std::string::npos ? all : all.substr(sep + 2);
 }
 
 BioPtr memoryBio(const std::string& text) {
@@ -138,6 +129,9 @@ Result<Poco::Net::Context::Ptr> makeServerTlsContext(const ServerTlsMaterial& ma
   }
 }
 
+// The same policy as appkeeper's client (graph/tls_context.cpp) but written separately on
+// purpose: the emulator is the reference the client is tested against, so it must not inherit
+// a mistake of the code under test.
 Result<Poco::Net::Context::Ptr> makeDeliveryTlsContext(const std::string& caFile) {
   initializeSslOnce();
   try {

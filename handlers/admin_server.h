@@ -1,8 +1,8 @@
 // AdminServer: the optional second listener for the admin endpoints ([admin] address): GET
 // /metrics (behind the bearer token when one is configured) plus GET /healthz and GET /readyz,
 // so a management network or loopback-only address can be scraped while the main listener
-// faces Graph. Requests are answered by handleAdminRequest (admin_routes.h); request bodies are
-// never read (every route is a GET), and a request that came with one has its connection closed.
+// faces Graph. Requests are answered by handleAdminRequest (admin_routes.h) through an
+// HttpListener (http_listener.h); every route is a GET, so bodies are capped at 4 KiB and ignored.
 //
 // Thread contract: start() and stop() from one thread; the server's own threads call the
 // routes' functions and the observer. stop() waits for in-flight requests. The Clock is

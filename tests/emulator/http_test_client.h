@@ -16,6 +16,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -80,8 +81,13 @@ inline HttpAnswer send(Poco::Net::HTTPClientSession& session, const std::string&
   return answer;
 }
 
-// A verifying client context trusting only `caFile`.
+// A verifying client context trusting only `caFile`, made once per file (tests call it from
+// several threads).
 inline Poco::Net::Context::Ptr clientTls(const std::string& caFile) {
+  static std::mutex mu;
+  static std::map<std::string, Poco::Net::Context::Ptr> contexts;
+  std::lock_guard lock(mu);
+  if (auto it = contexts.find(caFile); it != contexts.end()) return it->second;
   Poco::Net::initializeSSL();
   Poco::Net::Context::Params params;
   params.caLocation = caFile;
@@ -89,6 +95,7 @@ inline Poco::Net::Context::Ptr clientTls(const std::string& caFile) {
   Poco::Net::Context::Ptr context =
       new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
   context->enableExtendedCertificateVerification(true);
+  contexts.emplace(caFile, context);
   return context;
 }
 

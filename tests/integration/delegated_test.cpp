@@ -1,7 +1,5 @@
 // Delegated consent end to end: `appkeeper serve` and `appkeeper login` (device code) against the
 // emulator, which refuses app-only upgrades of apps that need RSC (Decision 3).
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -22,24 +20,10 @@ nlohmann::json rscPermission(const std::string& value) {
   return nlohmann::json::array({{{"permissionValue", value}, {"permissionType", "application"}}});
 }
 
-// 32 random bytes, base64, in a 0600 file: the [delegated] key.
-std::string writeKey(const TempDir& dir) {
-  unsigned char key[32];
-  REQUIRE(RAND_bytes(key, sizeof key) == 1);
-  std::string text(48, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(text.data()), key, sizeof key);
-  text.resize(static_cast<size_t>(n));
-  const std::string path = dir.file("delegated.key");
-  std::ofstream(path) << text << '\n';
-  std::filesystem::permissions(
-      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  return path;
-}
-
 DaemonOptions delegatedOptions(const TempDir& dir, const EmulatorProcess& emu) {
   DaemonOptions o;
   o.extraEnv = {
-      {"APPKEEPER_DELEGATED_KEY_FILE", writeKey(dir)},
+      {"APPKEEPER_DELEGATED_KEY_FILE", writeDelegatedKey(dir)},
       {"APPKEEPER_DELEGATED_DEVICE_CODE_URL", emu.baseUrl() + "/{tenant}/oauth2/v2.0/devicecode"},
       // openid: the id_token names who signed in (status shows it).
       {"APPKEEPER_DELEGATED_SCOPE",

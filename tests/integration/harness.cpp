@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,6 +26,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "emulator/http_test_client.h"
 
 namespace appkeeper::testing {
 namespace fs = std::filesystem;
@@ -75,23 +78,6 @@ void writeFile(const std::string& path, const std::string& content) {
   out << content;
 }
 
-// A verifying TLS client context trusting only `caFile` (made once per file).
-Poco::Net::Context::Ptr clientTls(const std::string& caFile) {
-  static std::mutex mu;
-  static std::map<std::string, Poco::Net::Context::Ptr> contexts;
-  std::lock_guard lock(mu);
-  if (auto it = contexts.find(caFile); it != contexts.end()) return it->second;
-  Poco::Net::initializeSSL();
-  Poco::Net::Context::Params params;
-  params.caLocation = caFile;
-  params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
-  Poco::Net::Context::Ptr context =
-      new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
-  context->enableExtendedCertificateVerification(true);
-  contexts.emplace(caFile, context);
-  return context;
-}
-
 }  // namespace
 
 HttpResult httpCall(const std::string& method, const std::string& url, const std::string& body,
@@ -103,7 +89,7 @@ HttpResult httpCall(const std::string& method, const std::string& url, const std
     std::unique_ptr<Poco::Net::HTTPClientSession> owned;
     if (uri.getScheme() == "https") {
       owned = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(),
-                                                               clientTls(caFile));
+                                                               emulator::testing::clientTls(caFile));
     } else {
       owned = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
     }
@@ -128,6 +114,18 @@ HttpResult httpCall(const std::string& method, const std::string& url, const std
     result.body = e.what();
   }
   return result;
+}
+
+std::string writeDelegatedKey(const TempDir& dir) {
+  unsigned char key[32];
+  if (RAND_bytes(key, sizeof key) != 1) throw std::runtime_error("RAND_bytes failed");
+  std::string text(48, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(text.data()), key, sizeof key);
+  text.resize(static_cast<size_t>(n));
+  const std::string path = dir.file("delegated.key");
+  std::ofstream(path) << text << '\n';
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+  return path;
 }
 
 std::string buildDir() {

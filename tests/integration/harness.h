@@ -38,6 +38,9 @@ HttpResult httpCall(const std::string& method, const std::string& url, const std
 
 std::string buildDir();  // $APPKEEPER_BUILD_DIR, set by ctest
 
+// 32 random bytes, base64, in a 0600 file `delegated.key` in `dir`: a [delegated] key_file.
+std::string writeDelegatedKey(const TempDir& dir);
+
 // Polls `done` every 50 ms until it returns true or `timeout` passes; returns its last answer.
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 

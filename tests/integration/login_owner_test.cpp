@@ -2,8 +2,6 @@
 // (dynamic) user: login becomes that user before opening the store, so the database and its
 // -wal/-shm files keep the service's ownership. The store folder sits inside the test's
 // root-only (0700) temp dir, like /var/lib/private/appkeeper behind /var/lib/private.
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,18 +19,6 @@ namespace {
 
 constexpr uid_t kServiceUid = 65534;
 constexpr gid_t kServiceGid = 65534;
-
-std::string writeKey(const TempDir& dir) {
-  unsigned char key[32];
-  REQUIRE(RAND_bytes(key, sizeof key) == 1);
-  std::string text(48, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(text.data()), key, sizeof key);
-  text.resize(static_cast<size_t>(n));
-  const std::string path = dir.file("delegated.key");
-  std::ofstream(path) << text << '\n';
-  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
-  return path;
-}
 
 // "appkeeper.db" and its companions in `folder`, each with its owner uid.
 std::map<std::string, uid_t> storeFiles(const std::string& folder) {
@@ -64,7 +50,7 @@ TEST_CASE("login run as root keeps the service user's ownership of the database 
   DaemonOptions options;
   options.extraEnv = {
       {"APPKEEPER_STORE_PATH", state + "/appkeeper.db"},
-      {"APPKEEPER_DELEGATED_KEY_FILE", writeKey(dir)},
+      {"APPKEEPER_DELEGATED_KEY_FILE", writeDelegatedKey(dir)},
       {"APPKEEPER_DELEGATED_DEVICE_CODE_URL", emu.baseUrl() + "/{tenant}/oauth2/v2.0/devicecode"}};
   DaemonProcess daemon(dir, emu, options);  // writes the config; the daemon is not started
 
