@@ -9,7 +9,9 @@
 # Compile time (measured per translation unit, CPU seconds; the backend dominates):
 # - Test drivers (targets defined under tests/) compile at -O0: Catch2's expanded test bodies
 #   cost half as much to compile that way, and the code under test keeps the tree's
-#   optimisation because it lives in the libraries.
+#   optimisation because it lives in the libraries. In the sanitizer tree the Graph emulator
+#   (test infrastructure there; the release tree keeps it optimised for bench/ and the demo)
+#   does too: still fully checked, half the compile time.
 # - Targets with several sources precompile nlohmann/json (and Catch2 for test drivers): 20-30%
 #   off a TU that uses them. spdlog and Poco are left out on purpose: Poco is cheap and rare, and
 #   a clang PCH holding spdlog makes every TU that does not use it several times slower.
@@ -29,9 +31,12 @@ function(appkeeper_target_options target)
 
   get_target_property(source_dir ${target} SOURCE_DIR)
   string(FIND "${source_dir}/" "${PROJECT_SOURCE_DIR}/tests/" tests_at)
+  string(FIND "${source_dir}/" "${PROJECT_SOURCE_DIR}/emulator/" emulator_at)
   set(test_driver OFF)
   if(tests_at EQUAL 0)
     set(test_driver ON)
+  endif()
+  if(test_driver OR (APPKEEPER_SANITIZE AND emulator_at EQUAL 0))
     target_compile_options(${target} PRIVATE -O0)  # after the -O above, so it wins
   endif()
 

@@ -131,6 +131,8 @@ const std::vector<KeySpec>& keySpecs() {
       {"listen", "public_url", false, urlKey(&Config::listen, &ListenConfig::publicUrl)},
       {"listen", "tls_cert_file", false, stringKey(&Config::listen, &ListenConfig::tlsCertFile)},
       {"listen", "tls_key_file", false, stringKey(&Config::listen, &ListenConfig::tlsKeyFile)},
+      {"listen", "max_in_flight", false,
+       [](Config& c, const std::string& v) { return parseInt(v, 0, 15, c.listen.maxInFlight); }},
       {"admin", "address", false, stringKey(&Config::admin, &AdminConfig::address)},
       {"admin", "port", false,
        [](Config& c, const std::string& v) { return parseInt(v, 0, 65535, c.admin.port); }},
@@ -316,6 +318,13 @@ Result<Config> parseConfig(std::string_view text, const std::string& path, const
     return Error::invalidInput(prefix +
                                "[listen] tls_cert_file and tls_key_file go together: set both "
                                "(TLS on the listener) or neither");
+  }
+  // Graph calls back on public_url: with TLS on the listener an http:// URL could never answer
+  // its validation handshake (and Graph refuses http:// notification URLs anyway).
+  if (config.listen.tlsEnabled() && config.listen.publicUrl.rfind("http://", 0) == 0) {
+    return Error::invalidInput(prefix + "[listen] public_url is " + config.listen.publicUrl +
+                               " but the listener serves TLS ([listen] tls_cert_file): write it "
+                               "as https://... (the name the certificate is issued for)");
   }
 
   if (options.forServe) {

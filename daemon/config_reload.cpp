@@ -40,6 +40,7 @@ const std::vector<RestartKey>& restartKeys() {
       {"[listen] address", field(&Config::listen, &ListenConfig::address)},
       {"[listen] port", field(&Config::listen, &ListenConfig::port)},
       {"[listen] public_url", field(&Config::listen, &ListenConfig::publicUrl)},
+      {"[listen] max_in_flight", field(&Config::listen, &ListenConfig::maxInFlight)},
       {"[admin] address", field(&Config::admin, &AdminConfig::address)},
       {"[admin] port", field(&Config::admin, &AdminConfig::port)},
       {"[admin] token_file",

@@ -10,6 +10,7 @@
 #include "common/log_context.h"
 #include "common/version.h"
 #include "daemon/audit_outcomes.h"
+#include "daemon/team_reader.h"
 #include "daemon/time_text.h"
 #include "daemon/upgrade_job.h"
 #include "handlers/catalog_events.h"
@@ -139,12 +140,15 @@ void Planner::planCatalogEvent(const store::InboxItem& item) {
     bool stopped = false;
     auto status = graph_.forEachTeamPage([&](const std::vector<std::string>& teamIds) {
       std::vector<TeamInstallation> page;
-      for (const auto& teamId : teamIds) {
-        if (stop_) {
-          stopped = true;
-          return false;
-        }
-        auto installations = graph_.listTeamInstallations(teamId, app->id);
+      auto reads = readTeamInstallations(graph_, teamIds, app->id, options_.scanConcurrency, {},
+                                         &stop_);
+      if (stop_) {
+        stopped = true;
+        return false;
+      }
+      for (size_t i = 0; i < teamIds.size(); ++i) {
+        const std::string& teamId = teamIds[i];
+        auto& installations = reads[i];
         if (!installations) {
           if (installations.error().kind == ErrorKind::kTransient) {
             scanError = installations.error();

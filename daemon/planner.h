@@ -3,8 +3,8 @@
 // A "catalog-event" (teamsApp.published) resolves the app in the catalog, takes as target the
 // newer of the event's version and the latest published one, finds the app's installations
 // (from the inventory once a full scan has filled it; otherwise by scanning every team, page by
-// page, filling the inventory as it goes) and enqueues one job per installation below the
-// target. Jobs are enqueued per page so workers start while a large tenant is still being
+// page, filling the inventory as it goes, the teams of a page read scanConcurrency at a time)
+// and enqueues one job per installation below the target. Jobs are enqueued per page so workers start while a large tenant is still being
 // scanned and memory stays bounded; the store's unique key makes a replanned item (crash,
 // retry, duplicate event) enqueue nothing twice. The item completes with one "plan" audit record
 // (outcome planned: installations found, jobs enqueued, already current).
@@ -54,6 +54,9 @@ struct PlannerOptions {
   std::chrono::milliseconds lease{60'000};  // a crash mid-plan replans after this
   RetryPolicyOptions retry;                 // backoff for transient errors (maxAttempts unused)
   std::chrono::milliseconds patience{std::chrono::hours(48)};
+  // Installed-apps GETs in flight at once while a first scan reads a page of teams
+  // (team_reader.h); 1 reads team after team. `serve` sets it (service.cpp).
+  int scanConcurrency = 1;
 };
 
 class Planner {

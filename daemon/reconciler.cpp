@@ -2,11 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <functional>
 #include <set>
 
 #include "common/log_context.h"
 #include "common/version.h"
 #include "daemon/audit_outcomes.h"
+#include "daemon/team_reader.h"
 #include "daemon/upgrade_job.h"
 
 namespace appkeeper::daemon {
@@ -60,7 +62,7 @@ Result<bool> Reconciler::step() {
   const std::vector<std::string> appIds = apps.ids();
   const std::set<std::string> watched(appIds.begin(), appIds.end());
 
-  auto page = graph_.teamsPage(run.cursor);
+  auto page = teamsPage(run.id, run.cursor);
   if (!page) {
     if (page.error().kind == ErrorKind::kPermanent && !run.cursor.empty()) {
       logger_->warn(
@@ -77,9 +79,11 @@ Result<bool> Reconciler::step() {
 
   store::Reconciliation delta;
   std::vector<store::JobSpec> jobs;
-  for (const auto& teamId : page->teamIds) {
+  auto reads = readTeams(run.id, page->teamIds, page->nextLink);
+  for (size_t i = 0; i < page->teamIds.size(); ++i) {
+    const std::string& teamId = page->teamIds[i];
     LogScope teamScope({.teamId = teamId});
-    auto installed = graph_.listTeamInstallations(teamId);
+    auto& installed = reads[i];
     if (!installed) {
       if (installed.error().kind == ErrorKind::kTransient) return installed.error();
       // Deleted meanwhile, or not readable by us: one team must not stop the tenant's scan.
@@ -135,6 +139,26 @@ Result<bool> Reconciler::step() {
   return true;
 }
 
+Result<graph::TeamPage> Reconciler::teamsPage(int64_t runId, const std::string& cursor) {
+  if (ahead_ && ahead_->runId == runId && ahead_->cursor == cursor) {
+    graph::TeamPage page = std::move(ahead_->page);
+    ahead_.reset();
+    return page;
+  }
+  ahead_.reset();
+  return graph_.teamsPage(cursor);
+}
+
+std::vector<Result<std::vector<TeamInstallation>>> Reconciler::readTeams(
+    int64_t runId, const std::vector<std::string>& teamIds, const std::string& nextLink) {
+  std::optional<Result<graph::TeamPage>> next;
+  std::function<void()> fetchAhead;
+  if (!nextLink.empty()) fetchAhead = [&] { next = graph_.teamsPage(nextLink); };
+  auto reads = readTeamInstallations(graph_, teamIds, "", options_.scanConcurrency, fetchAhead);
+  if (next && *next) ahead_ = AheadPage{runId, nextLink, std::move(**next)};
+  return reads;
+}
+
 Status Reconciler::finish(const store::Reconciliation& run, const WatchedApps& apps) {
   const std::vector<std::string> appIds = apps.ids();
   store::Reconciliation delta;
@@ -163,6 +187,7 @@ Status Reconciler::finish(const store::Reconciliation& run, const WatchedApps& a
   if (auto s = store_.finishReconciliation(run.id, summary); !s) return s;
   logger_->info("reconciliation {} finished ({}): {}", run.id, run.reason, summary.detail);
   apps_.reset();
+  ahead_.reset();
   unreadableTeams_ = 0;
   return Ok{};
 }

@@ -13,8 +13,19 @@
 // that disappeared), each app's inventory is marked scanned, and the run ends with a summary
 // audit record ("N teams scanned, M installations found, D drift corrected, J upgrades queued").
 //
-// Thread contract: one per maintenance thread; borrowed references must outlive it. setWatch()
-// may be called from any thread (SIGHUP reload); it takes effect at the next run.
+// Reading a page: the teams' installed apps are read concurrently, at most scanConcurrency
+// GETs in flight (the shared RateLimiter still paces every one of them), while the next page of
+// teams is fetched ahead. Only the reads are concurrent: the results are applied to the store in
+// page order on the calling thread, and the cursor is recorded only after the whole page, so
+// resume-after-restart and "a failed page is redone" are unchanged. The page fetched ahead is a
+// cache keyed by (run, cursor): a restart or a new run simply GETs it again. Sequential reads
+// (one team after the other) made the first scan of a large tenant the bottleneck of its first
+// fan-out: ~13 teams/s at 80 ms per GET.
+//
+// Thread contract: one per maintenance thread; borrowed references must outlive it. step()
+// starts and joins its own short-lived reader threads (GraphClient is thread-safe; the store is
+// only used on the calling thread). setWatch() may be called from any thread (SIGHUP reload);
+// it takes effect at the next run.
 // Errors: transient Graph/store errors come back from step() (nothing of the page is recorded,
 // so the page is redone); a team that cannot be read for a permanent reason is skipped, counted
 // and logged.
@@ -42,6 +53,8 @@ struct ReconcilerOptions {
   std::string tenantId;
   std::vector<std::string> watch;    // [apps] watch
   int64_t progressEveryTeams = 500;  // an info line at least this often
+  // Installed-apps GETs in flight at once while a page is read; 1 reads team after team.
+  int scanConcurrency = 32;
 };
 
 class Reconciler {
@@ -58,6 +71,19 @@ class Reconciler {
 
  private:
   Status finish(const store::Reconciliation& run, const WatchedApps& apps);
+  // The page of teams at `cursor`: the one fetched ahead during the previous step when it
+  // matches, else GET /teams.
+  Result<graph::TeamPage> teamsPage(int64_t runId, const std::string& cursor);
+  // Installed apps of each team (same order), read concurrently; meanwhile, with a non-empty
+  // `nextLink`, the next page is fetched ahead.
+  std::vector<Result<std::vector<TeamInstallation>>> readTeams(
+      int64_t runId, const std::vector<std::string>& teamIds, const std::string& nextLink);
+
+  struct AheadPage {
+    int64_t runId = 0;
+    std::string cursor;
+    graph::TeamPage page;
+  };
 
   ReconcilerOptions options_;
   store::Store& store_;
@@ -67,6 +93,7 @@ class Reconciler {
   // The watched apps of the current run (resolved when it starts or after a restart).
   std::optional<std::pair<int64_t, WatchedApps>> apps_;
   int64_t unreadableTeams_ = 0;  // this process's share of the current run
+  std::optional<AheadPage> ahead_;  // the next page, fetched during the previous step
   std::mutex watchMu_;           // guards options_.watch (setWatch from another thread)
 };
 

@@ -2,12 +2,16 @@
 
 #include <algorithm>
 
+#include "graph/graph_client.h"
+
 namespace appkeeper::daemon {
 
 RetryPolicy::RetryPolicy(RetryPolicyOptions options, Random& random)
     : options_(options), backoff_(options.base, options.cap, random) {}
 
-bool RetryPolicy::counts(const Error& error) { return error.httpStatus != 429; }
+bool RetryPolicy::counts(const Error& error) {
+  return error.httpStatus != 429 && error.code != graph::kTokenUnavailableCode;
+}
 
 RetryDecision RetryPolicy::decide(const Error& error, int countedFailuresBefore) const {
   RetryDecision d;

@@ -9,6 +9,8 @@
 //
 // A 429 is not counted as a failure of the job: it is the tenant's shared budget speaking, and
 // its Retry-After says exactly when to come back (the worker bounds such jobs by age instead).
+// Nor is a token endpoint that fails transiently (graph::kTokenUnavailableCode): an outage of
+// the identity platform would otherwise fail every job it meets once it outlasts maxAttempts.
 //
 // Borrows the Random for its lifetime. Thread-safe when the Random is (every Random is).
 #pragma once
@@ -39,7 +41,7 @@ class RetryPolicy {
 
   // `countedFailuresBefore`: failures of this job counted so far (not including `error`).
   RetryDecision decide(const Error& error, int countedFailuresBefore) const;
-  // Whether `error` counts toward maxAttempts (everything but a 429).
+  // Whether `error` counts toward maxAttempts (everything but a 429 and an unavailable token).
   static bool counts(const Error& error);
   int maxAttempts() const { return options_.maxAttempts; }
 

@@ -82,6 +82,9 @@ int runServe(const CommandLine& cl, const Environment& env, std::ostream& err) {
   BlockedSignals signals;
   // A peer closing a socket must be an error code, not the death of the process.
   ::signal(SIGPIPE, SIG_IGN);
+  // A file-size limit (RLIMIT_FSIZE) reached must be a failed write (EFBIG, answered 503 and
+  // retried), not the death of the process: SIGXFSZ's default action is to kill.
+  ::signal(SIGXFSZ, SIG_IGN);
 
   LogSink logs(config->log, env);
   auto logger = logs.logger("appkeeper");

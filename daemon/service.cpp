@@ -76,7 +76,10 @@ Status Service::startAll() {
 
   const WorkersConfig& w = config_.workers;
   GraphConnectionOptions connectionOptions;
-  connectionOptions.maxIdlePerOrigin = static_cast<size_t>(std::max(16, w.count + 4));
+  // Workers, the other threads, and the readers of a first scan (reconciler and planner: a
+  // closed keep-alive connection costs a new TLS handshake).
+  connectionOptions.maxIdlePerOrigin = static_cast<size_t>(
+      std::max(16, w.count + 4 + 2 * (ReconcilerOptions{}.scanConcurrency + 1)));
   // Longer waits go back to the worker, which persists them, rather than outliving the lease.
   connectionOptions.backoffCap =
       std::clamp<milliseconds>(std::chrono::duration_cast<milliseconds>(w.lease) / 2,
@@ -96,6 +99,7 @@ Status Service::startAll() {
   plannerOptions.lease = w.lease;
   plannerOptions.retry = retryOptions(w);
   plannerOptions.patience = w.propagationPatience;
+  plannerOptions.scanConcurrency = ReconcilerOptions{}.scanConcurrency;  // as the reconciliation
   auto plannerStore = openThreadStore();
   if (!plannerStore) return plannerStore.error();
   auto plannerLogger = logs_.logger("planner");
@@ -175,6 +179,8 @@ Status Service::startAll() {
   serverOptions.dbPath = dbPath;
   serverOptions.tenantId = config_.graph.tenantId;
   serverOptions.catalogSecret = config_.catalogEvents.secret;
+  serverOptions.tls = {config_.listen.tlsCertFile, config_.listen.tlsKeyFile};
+  serverOptions.maxInFlight = config_.listen.maxInFlight;
   serverOptions.ready = [this] { return running_.load(); };
   serverOptions.logger = logs_.logger("inbound");
   auto observeRequest = [m = metrics_.get()](std::string_view endpoint, int status,
@@ -211,10 +217,10 @@ Status Service::startAll() {
   for (auto& loop : loops_) loop->start();
   running_ = true;
   logger_->info(
-      "listening on {}:{}; {} workers; Graph {} for tenant {}, {} requests/s per budget; "
+      "listening on {}://{}:{}; {} workers; Graph {} for tenant {}, {} requests/s per budget; "
       "delegated consent {}",
-      config_.listen.address, server_->port(), w.count, config_.graph.baseUrl,
-      config_.graph.tenantId, config_.graph.requestsPerSecond,
+      server_->tlsEnabled() ? "https" : "http", config_.listen.address, server_->port(), w.count,
+      config_.graph.baseUrl, config_.graph.tenantId, config_.graph.requestsPerSecond,
       delegatedTokens_ ? "configured" : "off");
   return Ok{};
 }
@@ -255,7 +261,10 @@ void Service::stop() {
 
 void Service::reload(const Config& loaded) {
   const ConfigDiff diff = diffConfig(config_, loaded);
-  if (diff.empty()) logger_->info("reloaded {}: nothing changed", loaded.file);
+  if (diff.empty()) {
+    logger_->info("reloaded {}: nothing changed{}", loaded.file,
+                  diff.reloadTls ? " (the TLS certificate is read again)" : "");
+  }
   const auto levelBefore = spdlog::level::from_str(config_.log.level);
   const auto levelAfter = spdlog::level::from_str(loaded.log.level);
   // A more verbose level first and a quieter one last, so the lines below show under either.
@@ -273,12 +282,26 @@ void Service::reload(const Config& loaded) {
     maintenance_->setWatch(loaded.apps.watch);
     config_.apps.watch = loaded.apps.watch;
   }
-  if (diff.reloadTls) {
-    // Hook for the TLS listener (issue 8): re-read the certificate and key pair here.
-    config_.listen.tlsCertFile = loaded.listen.tlsCertFile;
-    config_.listen.tlsKeyFile = loaded.listen.tlsKeyFile;
-  }
   std::string detail;
+  bool tlsFailed = false;
+  if (diff.reloadTls && server_) {
+    // Certificate renewal (certbot, an internal CA) replaces the files and sends SIGHUP.
+    auto tls = server_->reloadTls({loaded.listen.tlsCertFile, loaded.listen.tlsKeyFile});
+    if (tls) {
+      config_.listen.tlsCertFile = loaded.listen.tlsCertFile;
+      config_.listen.tlsKeyFile = loaded.listen.tlsKeyFile;
+      logger_->info("reloaded the listener's TLS certificate: {} (serial {}, expires {})",
+                    tls->subject, tls->serial, tls->notAfter);
+      detail = "TLS certificate " + tls->subject + " serial " + tls->serial + " expires " +
+               tls->notAfter;
+    } else {
+      // The message names files, never their content.
+      logger_->error("the listener's TLS certificate was not reloaded, the previous one stays: {}",
+                     tls.error().message);
+      detail = "TLS certificate not reloaded (the previous one stays): " + tls.error().message;
+      tlsFailed = true;
+    }
+  }
   for (const auto& change : diff.reloaded) {
     logger_->info("reloaded: {} {} -> {}", change.key, change.from, change.to);
     detail += (detail.empty() ? "" : "; ") + change.key + " " + change.from + " -> " + change.to;
@@ -291,10 +314,10 @@ void Service::reload(const Config& loaded) {
   }
   if (diff.logLevel && levelAfter >= levelBefore) logs_.setLevel(loaded.log.level);
   config_.log.level = loaded.log.level;
-  if (diff.empty() || !store_) return;
+  if ((diff.empty() && detail.empty()) || !store_) return;
   store::AuditRecord audit;
   audit.event = kEventConfig;
-  audit.outcome = kOutcomeReloaded;
+  audit.outcome = tlsFailed ? kOutcomeFailed : kOutcomeReloaded;
   audit.tenantId = config_.graph.tenantId;
   audit.detail = detail;
   if (auto s = store_->appendAudit(audit); !s) {

@@ -10,9 +10,11 @@
 // cancelled and their jobs released to the queue; every thread is joined.
 //
 // reload() (SIGHUP) applies what can change while running (config_reload.h): the log level, the
-// Graph rate limits, [apps] watch (taken up by the maintenance thread at its next pass); it logs
-// each change ("reloaded: [log] level info -> debug") and each changed key that needs a restart,
-// and audits the reload (event "config", outcome "reloaded").
+// Graph rate limits, [apps] watch (taken up by the maintenance thread at its next pass), and,
+// with TLS on the listener, the certificate and key (new connections get them; a bad pair is
+// logged and the previous one stays); it logs each change ("reloaded: [log] level info ->
+// debug") and each changed key that needs a restart, and audits the reload (event "config",
+// outcome "reloaded", or "failed" when the new TLS pair was refused).
 //
 // Thread contract: start(), status(), reload(), stop() and the destructor from one thread (main).
 // Errors from start(): the store cannot be opened/migrated, or the listener cannot bind

@@ -236,16 +236,22 @@ void UpgradeWorker::onError(Run& run, const Error& error, const std::string& dur
                   during + ": still failing after " + formatHours(options_.propagationPatience) +
                       ": " + error.message);
   }
-  run.audit.outcome = kOutcomeRetrying;
-  run.audit.detail = during + ": " + error.message + "; retry in " + formatSeconds(decision.delay);
+  // A token endpoint outage is recorded as waiting, not retrying: countedFailures() counts
+  // retrying records only, so it never uses up the job's attempts (age bounds it, as above).
+  const bool tokenOutage = error.code == graph::kTokenUnavailableCode;
+  run.audit.outcome = tokenOutage ? kOutcomeWaiting : kOutcomeRetrying;
+  run.audit.detail = during + ": " + error.message +
+                     (tokenOutage ? "; waiting for the token endpoint (not counted as an attempt)"
+                                  : "") +
+                     "; retry in " + formatSeconds(decision.delay);
   auto s = store_.retryJob(run.job.id, options_.owner, now + decision.delay, run.audit);
   if (!s) {
     logger_->warn("job {}: cannot reschedule: {}", run.job.id, s.error().message);
     return;
   }
   if (options_.onOutcome) options_.onOutcome(run.audit.outcome);
-  logger_->info("job {} retrying: team {} app {} status {} request-id {}: {}", run.job.id,
-                run.job.spec.teamId, run.job.spec.teamsAppId, error.httpStatus,
+  logger_->info("job {} {}: team {} app {} status {} request-id {}: {}", run.job.id,
+                run.audit.outcome, run.job.spec.teamId, run.job.spec.teamsAppId, error.httpStatus,
                 error.requestId.empty() ? "-" : error.requestId, run.audit.detail);
 }
 

@@ -12,7 +12,8 @@
 // releases it); other token errors follow RetryPolicy like any Graph error. A 403
 // AccessDenied answer to the upgrade of an RSC app also blocks. Otherwise POST upgrade with
 // consentFor(required set) (Decision 4) -> "upgraded". Errors follow RetryPolicy: "retrying"
-// (persisted run_at) or "failed". Every outcome is one state change + audit record in one store
+// (persisted run_at) or "failed"; a token endpoint that fails transiently
+// (graph::kTokenUnavailableCode) -> "waiting", which does not use up attempts. Every outcome is one state change + audit record in one store
 // transaction, and one log line (team, app, versions, status, request-id).
 //
 // Before the POST the lease is renewed when half of it has passed; a lost lease drops the job

@@ -409,6 +409,7 @@ Response ControlApi::stats(const Request& req, const RequestContext& ctx) {
   if (req.method != "GET") return notAllowed(req, ctx, "GET, DELETE");
   json out = d_.stats.toJson();
   out["maxPerSecond"] = d_.throttle.observations();
+  out["throttledPerSecond"] = d_.throttle.refusalsPerSecond();
   out["tokens"] = d_.tokens.size();
   out["refreshTokens"] = d_.refreshTokens.validCount();
 #if defined(APPKEEPER_EMULATOR_HAS_SUBSCRIPTIONS)

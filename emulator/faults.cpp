@@ -16,7 +16,8 @@ constexpr KindName kKinds[] = {
     {FaultKind::k503, "503"},          {FaultKind::k504, "504"},
     {FaultKind::kTransient400, "400"}, {FaultKind::kHang, "hang"},
     {FaultKind::kDrop, "drop"},        {FaultKind::kTruncate, "truncate"},
-    {FaultKind::kNonJson, "nonjson"},
+    {FaultKind::kNonJson, "nonjson"},  {FaultKind::k429, "429"},
+    {FaultKind::k429NoRetryAfter, "429-no-retry-after"},
 };
 
 }  // namespace
@@ -84,8 +85,8 @@ Result<FaultSettings> faultSettingsFromJson(const nlohmann::json& body, const Fa
                       : std::nullopt;
     if (!parsed) {
       return Error::invalidInput(where +
-                                 " needs a kind: 500, 502, 503, 504, 400, hang, drop, truncate "
-                                 "or nonjson");
+                                 " needs a kind: 500, 502, 503, 504, 400, hang, drop, truncate, "
+                                 "nonjson, 429 or 429-no-retry-after");
     }
     rule.kind = *parsed;
     auto p = rj.find("probability");
@@ -187,6 +188,21 @@ Response faultResponse(FaultKind kind, const RequestContext& ctx, const FaultSet
       r = graph(503, "ServiceNotAvailable",
                 "The service is temporarily unavailable (injected by the emulator).");
       if (settings.retryAfterSeconds > 0) r.headers.emplace_back("Retry-After", retryAfter);
+      break;
+    case FaultKind::k429:
+    case FaultKind::k429NoRetryAfter:
+      // The shape of the throttle's own 429 (emulator_core.cpp), so clients cannot tell them
+      // apart; on the token route, the identity platform's throttling answer.
+      r = identityShape ? identityError(ctx, 429, "temporarily_unavailable", 50196,
+                                        "The server is throttling requests (injected by the "
+                                        "emulator).",
+                                        now)
+                        : graphError(ctx, 429, "TooManyRequests",
+                                     "Too many requests (injected by the emulator). Please try "
+                                     "again later.");
+      if (kind == FaultKind::k429 && settings.retryAfterSeconds > 0) {
+        r.headers.emplace_back("Retry-After", retryAfter);
+      }
       break;
     case FaultKind::k504:
       r = graph(504, "GatewayTimeout", "The backend timed out (injected by the emulator).");

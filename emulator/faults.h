@@ -3,7 +3,8 @@
 // Kinds: 500, 502, 503 (with Retry-After), 504, 400 (a transient BadRequest with an empty
 // innerError code, as in microsoft-graph-docs#20972), hang (hold the connection, then close it
 // without an answer), drop (close at once), truncate (Content-Length promises more than is
-// sent), nonjson (200 with an HTML body).
+// sent), nonjson (200 with an HTML body), 429 (TooManyRequests with Retry-After) and
+// 429-no-retry-after (the same without the header, which Graph sometimes sends).
 //
 // Deterministic: probability draws come from the one Random given (a SplitMix64 seeded from
 // --seed), only for rules that match, in rule order; so the same seed and the same request
@@ -26,7 +27,19 @@
 
 namespace appkeeper::emulator {
 
-enum class FaultKind { k500, k502, k503, k504, kTransient400, kHang, kDrop, kTruncate, kNonJson };
+enum class FaultKind {
+  k500,
+  k502,
+  k503,
+  k504,
+  kTransient400,
+  kHang,
+  kDrop,
+  kTruncate,
+  kNonJson,
+  k429,
+  k429NoRetryAfter,
+};
 
 const char* toString(FaultKind kind);
 std::optional<FaultKind> faultKindFromString(const std::string& text);
@@ -41,7 +54,7 @@ struct FaultRule {
 
 struct FaultSettings {
   std::vector<FaultRule> rules;
-  int retryAfterSeconds = 1;  // on 503 (and 429-free faults that carry one)
+  int retryAfterSeconds = 1;  // on 503 and 429 (not on 429-no-retry-after); 0: no header
   std::chrono::milliseconds hang{60000};
 };
 

@@ -9,7 +9,8 @@ constexpr std::chrono::milliseconds kWindow{1000};
 
 }  // namespace
 
-Throttle::Throttle(const Clock& clock, ThrottleLimits limits) : clock_(clock), limits_(limits) {}
+Throttle::Throttle(const Clock& clock, ThrottleLimits limits)
+    : clock_(clock), origin_(clock.steadyNow()), limits_(limits) {}
 
 void Throttle::prune(Window& w, SteadyTime now) const {
   while (!w.empty() && w.front() + kWindow <= now) w.pop_front();
@@ -73,7 +74,12 @@ ThrottleDecision Throttle::admit(const std::string& tenantId, Budget budget,
       out.allowed = false;
     }
   }
-  if (!out.allowed) return out;
+  if (!out.allowed) {
+    const auto second = std::chrono::duration_cast<std::chrono::seconds>(now - origin_).count();
+    ++refusals_[second];
+    if (refusals_.size() > kMaxRefusalSeconds) refusals_.erase(refusals_.begin());
+    return out;
+  }
   if (tenantWindow) {
     tenantWindow->push_back(now);
     size_t& max = budget == Budget::kGet ? maxGet_ : maxPost_;
@@ -101,9 +107,17 @@ nlohmann::json Throttle::observations() const {
   return {{"get", maxGet_}, {"post", maxPost_}, {"team", maxTeam_}};
 }
 
+nlohmann::json Throttle::refusalsPerSecond() const {
+  std::lock_guard lock(mu_);
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [second, n] : refusals_) out[std::to_string(second)] = n;
+  return out;
+}
+
 void Throttle::resetObservations() {
   std::lock_guard lock(mu_);
   maxGet_ = maxPost_ = maxTeam_ = 0;
+  refusals_.clear();
 }
 
 }  // namespace appkeeper::emulator

@@ -9,14 +9,19 @@
 // plus refills. Refused requests are not counted against the budget, so a client that waits
 // Retry-After gets through.
 //
+// It also keeps a histogram of its refusals (429s) per whole second since it was made, so a
+// test can tell a client that pauses tenant-wide after a 429 from one that stampedes.
+//
 // Borrows a Clock (steadyNow) that must outlive it. Thread-safety: every member is thread-safe
 // (one mutex). Memory: one small deque per team that made a request in the last second
-// (idle teams are swept on the fly).
+// (idle teams are swept on the fly), and at most kMaxRefusalSeconds histogram entries.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -43,6 +48,9 @@ struct ThrottleDecision {
 
 class Throttle {
  public:
+  // Histogram entries kept (one per second that saw a refusal); the oldest go first.
+  static constexpr size_t kMaxRefusalSeconds = 3600;
+
   Throttle(const Clock& clock, ThrottleLimits limits);
 
   // `teamId` empty: the request is not team-scoped.
@@ -53,6 +61,9 @@ class Throttle {
   // Highest number of admissions seen within one sliding second, per budget:
   // {"get":n,"post":n,"team":n} (team: the busiest team).
   nlohmann::json observations() const;
+  // Refusals per second: {"<seconds since the throttle was made>": n, ...}, seconds with
+  // none left out. Cleared by resetObservations().
+  nlohmann::json refusalsPerSecond() const;
   void resetObservations();
 
  private:
@@ -61,6 +72,7 @@ class Throttle {
   std::chrono::seconds waitFor(const Window& w, size_t limit, SteadyTime now) const;
 
   const Clock& clock_;
+  const SteadyTime origin_;  // second 0 of the refusal histogram
   mutable std::mutex mu_;
   ThrottleLimits limits_;                          // guarded by mu_
   std::unordered_map<std::string, Window> get_;    // per tenant; guarded by mu_
@@ -68,6 +80,7 @@ class Throttle {
   std::unordered_map<std::string, Window> team_;   // per tenant+team; guarded by mu_
   size_t maxGet_ = 0, maxPost_ = 0, maxTeam_ = 0;  // guarded by mu_
   size_t sweepCountdown_ = 0;                      // guarded by mu_
+  std::map<int64_t, int64_t> refusals_;            // second -> 429s; guarded by mu_
 };
 
 }  // namespace appkeeper::emulator

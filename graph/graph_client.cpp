@@ -66,6 +66,17 @@ Result<std::vector<std::string>> teamIdsFromPage(const JsonPage& page) {
   return ids;
 }
 
+// A transient failure to get a token, marked so callers can tell it from a failed Graph call.
+// Permanent ones (bad credentials, LoginRequired) keep their code.
+Error tokenUnavailable(Error e) {
+  if (e.kind == ErrorKind::kTransient && e.code != kCancelledCode) e.code = kTokenUnavailableCode;
+  return e;
+}
+
+bool isBlank(const std::string& text) {
+  return text.find_first_not_of(" \t\r\n") == std::string::npos;
+}
+
 }  // namespace
 
 GraphClient::GraphClient(GraphClientOptions options, HttpTransport& transport, TokenSource& tokens,
@@ -90,7 +101,7 @@ Error GraphClient::cancelled() const {
 Result<GraphClient::Reply> GraphClient::attempt(const Call& call, int attemptNo) {
   TokenSource& tokens = call.tokens != nullptr ? *call.tokens : tokens_;
   auto token = tokens.token();
-  if (!token) return token.error();
+  if (!token) return tokenUnavailable(token.error());
   const std::string what = describe(call.method, call.url);
   // Bounded: the second pass exists only for the one refresh after a 401.
   for (int authPass = 0;; ++authPass) {
@@ -126,7 +137,7 @@ Result<GraphClient::Reply> GraphClient::attempt(const Call& call, int attemptNo)
     HttpResponse& response = *sent;
     if (response.status == 401 && authPass == 0) {
       token = tokens.tokenAfterRejection(*token);
-      if (!token) return token.error();
+      if (!token) return tokenUnavailable(token.error());
       continue;
     }
     if (response.status >= 200 && response.status <= 299) {
@@ -142,6 +153,17 @@ Result<GraphClient::Reply> GraphClient::attempt(const Call& call, int attemptNo)
           return e;
         }
         reply.body = std::move(*body);
+      } else if (!isBlank(response.body) &&
+                 nlohmann::json::parse(response.body, nullptr, false).is_discarded()) {
+        // Graph answers these calls with no body (204) or JSON. Anything else (an HTML page
+        // from a proxy or gateway) is not Graph's answer: the call may not have taken effect,
+        // so it must not count as done; the caller retries (the worker re-reads first).
+        Error e = Error::transient("Graph answered HTTP " + std::to_string(response.status) +
+                                   " with a body that is not JSON (" + what +
+                                   "); the call may not have taken effect");
+        e.httpStatus = response.status;
+        e.requestId = reply.requestId;
+        return e;
       }
       return reply;
     }

@@ -14,8 +14,10 @@
 // and other 4xx -> kPermanent (graph/graph_error.h holds the table). A Retry-After longer than
 // backoffCap is not slept inside the client: the error comes back with retryAfter set so the
 // worker can reschedule. A call interrupted by the Sleeper (shutdown) returns kTransient with
-// code kCancelledCode. A 200 GET whose body is not JSON is kTransient; JSON of an unexpected
-// shape is kPermanent. @odata.nextLink is only followed on the origin of baseUrl (the bearer
+// code kCancelledCode; a token that could not be had because the token endpoint failed
+// transiently returns kTransient with code kTokenUnavailableCode. A 200 GET whose body is not JSON is kTransient, and so is a 2xx with a
+// non-JSON body to a call that expects none (the upgrade: a proxy's page is not Graph's 204);
+// JSON of an unexpected shape is kPermanent. @odata.nextLink is only followed on the origin of baseUrl (the bearer
 // token never goes to another host). Tokens never appear in error messages.
 //
 // Thread contract: thread-safe; one GraphClient is shared by all workers. Borrowed references
@@ -43,6 +45,11 @@ namespace appkeeper::graph {
 
 // Error::code of a call that stopped because the Sleeper was cancelled (shutdown).
 inline constexpr const char* kCancelledCode = "Cancelled";
+// Error::code of a call that could not get a token because the token endpoint failed
+// transiently (5xx, 429, temporarily_unavailable, timeout, reset): nothing was sent to Graph.
+// The identity platform's own code stays in the message. An outage of the token endpoint is
+// the tenant's, not one job's, so the worker does not count it as an attempt.
+inline constexpr const char* kTokenUnavailableCode = "TokenUnavailable";
 
 struct GraphClientOptions {
   std::string baseUrl;  // e.g. https://graph.microsoft.com/v1.0 (no trailing slash)

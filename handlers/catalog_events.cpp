@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/version.h"
+#include "handlers/inbound_writer.h"
 #include "handlers/responses.h"
 #include "handlers/rfc3339.h"
 #include "nlohmann/json.hpp"
@@ -130,7 +131,9 @@ InboundResponse handleCatalogEvent(const InboundRequest& request, const CatalogE
   audit.toVersion = event->version;
   audit.detail = "webhook-id " + clip(webhookId) +
                  (event->externalId.empty() ? "" : ", externalId " + event->externalId);
-  auto isNew = store.acceptCatalogEvent(std::string(webhookId), request.body, audit);
+  auto isNew = ctx.writer != nullptr
+                   ? ctx.writer->acceptCatalogEvent(std::string(webhookId), request.body, audit)
+                   : store.acceptCatalogEvent(std::string(webhookId), request.body, audit);
   if (!isNew) {
     logger.error("catalog event: could not persist ({}): {}", toString(isNew.error().kind),
                  isNew.error().message);

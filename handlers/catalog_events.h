@@ -41,10 +41,14 @@ struct CatalogEvent {
 // version: x") when the body is not a publish event for `tenantId`.
 Result<CatalogEvent> parseCatalogEvent(std::string_view body, std::string_view tenantId);
 
+class InboundWriter;
+
 struct CatalogEventContext {
   const WebhookKey* key = nullptr;  // nullptr: no secret configured, every event is refused
   std::string tenantId;
   WallTime now;
+  // Set: the event is persisted through it (group commit, inbound_writer.h), not by `store`.
+  InboundWriter* writer = nullptr;
 };
 
 InboundResponse handleCatalogEvent(const InboundRequest& request, const CatalogEventContext& ctx,

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "handlers/hmac.h"
+#include "handlers/inbound_writer.h"
 #include "handlers/responses.h"
 
 namespace appkeeper::handlers {
@@ -74,8 +75,19 @@ std::optional<InboundResponse> validationHandshake(const InboundRequest& request
 }
 
 Result<std::vector<nlohmann::json>> parseNotificationBatch(std::string_view body) {
-  auto doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  // Deeper values are dropped while parsing and the body refused: copying or serialising JSON
+  // recurses once per level, so an accepted item holding a 100k-deep array (200 KB) would
+  // overflow the server thread's stack. Graph's own payloads are a few levels deep.
+  constexpr int kMaxDepth = 64;
+  bool tooDeep = false;
+  auto limitDepth = [&tooDeep](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    if (depth <= kMaxDepth) return true;
+    tooDeep = true;
+    return false;
+  };
+  auto doc = nlohmann::json::parse(body, limitDepth, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Error::invalidInput("body is not valid JSON");
+  if (tooDeep) return Error::invalidInput("body is nested deeper than 64 levels");
   if (!doc.is_object()) return Error::invalidInput("body is not a JSON object");
   auto value = doc.find("value");
   if (value == doc.end() || !value->is_array()) {
@@ -120,7 +132,7 @@ Result<std::vector<std::string>> pendingClientStates(store::Store& store) {
 }
 
 InboundResponse handleDelivery(const InboundRequest& request, store::Store& store,
-                               spdlog::logger& logger, const char* event) {
+                               spdlog::logger& logger, const char* event, InboundWriter* writer) {
   auto batch = parseNotificationBatch(request.body);
   if (!batch) return errorResponse(400, "badRequest", batch.error().message);
 
@@ -203,7 +215,8 @@ InboundResponse handleDelivery(const InboundRequest& request, store::Store& stor
       payload = nlohmann::json{{"value", std::move(accepted)}}.dump(
           -1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
-    auto kept = store.acceptNotification(payload, audits);
+    auto kept = writer != nullptr ? writer->acceptNotification(payload, audits)
+                                  : store.acceptNotification(payload, audits);
     if (!kept) {
       logger.error("graph notifications: could not persist {} item(s) ({}): {}", audits.size(),
                    toString(kept.error().kind), kept.error().message);
@@ -224,13 +237,13 @@ InboundResponse handleDelivery(const InboundRequest& request, store::Store& stor
 }  // namespace
 
 InboundResponse handleGraphNotifications(const InboundRequest& request, store::Store& store,
-                                         spdlog::logger& logger) {
-  return handleDelivery(request, store, logger, kEvent);
+                                         spdlog::logger& logger, InboundWriter* writer) {
+  return handleDelivery(request, store, logger, kEvent, writer);
 }
 
 InboundResponse handleGraphLifecycle(const InboundRequest& request, store::Store& store,
-                                     spdlog::logger& logger) {
-  return handleDelivery(request, store, logger, kLifecycleAuditEvent);
+                                     spdlog::logger& logger, InboundWriter* writer) {
+  return handleDelivery(request, store, logger, kLifecycleAuditEvent, writer);
 }
 
 }  // namespace appkeeper::handlers

@@ -35,6 +35,8 @@ class logger;
 
 namespace appkeeper::handlers {
 
+class InboundWriter;
+
 inline constexpr size_t kMaxValidationTokenBytes = 1024;
 // Subscription records stored before POST /subscriptions answers: "pending:<nonce>".
 inline constexpr std::string_view kPendingSubscriptionPrefix = "pending:";
@@ -57,9 +59,11 @@ struct InstallationRef {
 };
 InstallationRef parseInstallationResource(std::string_view resource);
 
+// `writer` (optional): the delivery is persisted through it (group commit, inbound_writer.h)
+// rather than by `store`, which then only serves the subscription lookups.
 InboundResponse handleGraphNotifications(const InboundRequest& request, store::Store& store,
-                                         spdlog::logger& logger);
+                                         spdlog::logger& logger, InboundWriter* writer = nullptr);
 InboundResponse handleGraphLifecycle(const InboundRequest& request, store::Store& store,
-                                     spdlog::logger& logger);
+                                     spdlog::logger& logger, InboundWriter* writer = nullptr);
 
 }  // namespace appkeeper::handlers

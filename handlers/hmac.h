@@ -1,5 +1,5 @@
 // The two cryptographic primitives the inbound checks need: HMAC-SHA256 (Standard Webhooks
-// signatures, through Poco::Crypto/OpenSSL) and a comparison of secrets whose running time does
+// signatures, through OpenSSL) and a comparison of secrets whose running time does
 // not depend on where the inputs differ (clientState, signatures).
 //
 // Pure functions, thread-safe. They do not fail for any input.

@@ -64,6 +64,25 @@ BodyRead readRequest(HTTPServerRequest& request, size_t maxBody, InboundRequest&
   return BodyRead::kComplete;
 }
 
+// After a 413 the sender may still be writing the body we refused. Closing with unread bytes
+// makes the kernel reset the connection, and a reset can reach the sender before it reads our
+// answer: it would see a network error and retry, instead of a 413 telling it to stop. So up to
+// kMaxDiscardBytes more are read and dropped first (each read bounded by the server timeout).
+constexpr std::streamsize kMaxDiscardBytes = 16 << 20;
+
+void discardRestOfBody(HTTPServerRequest& request) {
+  try {
+    std::istream& stream = request.stream();
+    char buffer[8192];
+    std::streamsize discarded = 0;
+    while (discarded < kMaxDiscardBytes &&
+           (stream.read(buffer, sizeof buffer) || stream.gcount() > 0)) {
+      discarded += stream.gcount();
+    }
+  } catch (...) {  // the sender went away or stalled: the connection is closed either way
+  }
+}
+
 void writeResponse(HTTPServerResponse& response, const InboundResponse& out, bool keepAlive) {
   response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(out.status));
   if (!out.contentType.empty()) response.setContentType(out.contentType);
@@ -93,6 +112,8 @@ class RequestHandlerAdapter final : public HTTPRequestHandler {
     InboundRequest in;
     InboundResponse out;
     bool keepAlive = true;
+    // For log lines: the request line's bytes come from anyone, escape sequences included.
+    auto where = [&in] { return loggablePath(in.method, 16) + " " + loggablePath(in.path); };
     try {
       const BodyRead body = readRequest(request, s_.maxBody, in);
       keepAlive = body == BodyRead::kComplete;
@@ -104,32 +125,29 @@ class RequestHandlerAdapter final : public HTTPRequestHandler {
       out = errorResponse(408, "requestTimeout", "the request body did not arrive in time");
     } catch (const Poco::IOException& e) {  // broken chunk framing, connection reset
       keepAlive = false;
-      log.debug("{}: {} {}: could not read the request: {}", s_.name, in.method,
-                clip(in.path, 128), e.displayText());
+      log.debug("{}: {}: could not read the request: {}", s_.name, where(), e.displayText());
       out = errorResponse(400, "badRequest", "the request body could not be read");
     } catch (const std::exception& e) {
       keepAlive = false;
-      log.error("{}: {} {}: internal error: {}", s_.name, in.method, clip(in.path, 128), e.what());
+      log.error("{}: {}: internal error: {}", s_.name, where(), e.what());
       out = errorResponse(500, "internalError", "internal error; see the server log");
     } catch (...) {
       keepAlive = false;
-      log.error("{}: {} {}: internal error (non-standard exception)", s_.name, in.method,
-                clip(in.path, 128));
+      log.error("{}: {}: internal error (non-standard exception)", s_.name, where());
       out = errorResponse(500, "internalError", "internal error; see the server log");
     }
     try {
       if (!response.sent()) writeResponse(response, out, keepAlive);
+      if (in.bodyTooLarge) discardRestOfBody(request);
     } catch (const std::exception& e) {
-      log.debug("{}: {} {}: could not send the response: {}", s_.name, in.method,
-                clip(in.path, 128), e.what());
+      log.debug("{}: {}: could not send the response: {}", s_.name, where(), e.what());
     } catch (...) {
-      log.debug("{}: {} {}: could not send the response", s_.name, in.method, clip(in.path, 128));
+      log.debug("{}: {}: could not send the response", s_.name, where());
     }
     // Method, path, status, duration only: headers and bodies may carry secrets.
     const auto elapsed = s_.clock->steadyNow() - started;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed);
-    log.debug("{}: {} {} -> {} in {} ms", s_.name, in.method, clip(in.path, 128), out.status,
-              ms.count());
+    log.debug("{}: {} -> {} in {} ms", s_.name, where(), out.status, ms.count());
     try {
       if (s_.observer) s_.observer(endpointLabel(in.path), out.status, elapsed);
     } catch (...) {  // metrics must never cost the request its thread
@@ -153,12 +171,25 @@ class AdapterFactory final : public Poco::Net::HTTPRequestHandlerFactory {
   const Shared& s_;
 };
 
+// The public parts only: subject, serial and expiry tell an operator which certificate is live.
+void logTlsCertificate(spdlog::logger& log, const std::string& name,
+                       const TlsCertificateInfo& info) {
+  log.info("{}: serving TLS with certificate {} (serial {}, expires {})", name, info.subject,
+           info.serial, info.notAfter);
+  if (info.expired) {
+    log.warn("{}: the TLS certificate {} expired on {}: senders that verify it (Graph does) "
+             "refuse to connect; install a new one and reload (SIGHUP)",
+             name, info.subject, info.notAfter);
+  }
+}
+
 }  // namespace
 
 // Declaration order is destruction order in reverse: the server (last) goes first, then the
 // threads, then what the handlers borrow.
 struct HttpListener::Impl {
   Shared shared;
+  std::unique_ptr<ListenerTls> tls;  // null: plain HTTP
   std::unique_ptr<Poco::ThreadPool> threads;
   std::unique_ptr<Poco::Net::HTTPServer> server;
   uint16_t port = 0;
@@ -182,8 +213,18 @@ Result<std::unique_ptr<HttpListener>> HttpListener::start(HttpListenerOptions op
                                                 std::make_shared<spdlog::sinks::null_sink_mt>());
 
   const std::string where = options.address + ":" + std::to_string(options.port);
+  if (options.tls.enabled()) {
+    auto tls = ListenerTls::load(options.tls);
+    if (!tls) {
+      Error e = tls.error();
+      e.message = options.name + ": " + e.message;
+      return e;
+    }
+    impl->tls = std::move(*tls);
+  }
   try {
-    Poco::Net::ServerSocket socket;
+    Poco::Net::ServerSocket socket =
+        impl->tls ? impl->tls->serverSocket() : Poco::Net::ServerSocket();
     // SO_REUSEADDR so a restart can rebind while old connections sit in TIME_WAIT; never
     // SO_REUSEPORT, which would let a second daemon silently share the port.
     socket.bind(Poco::Net::SocketAddress(options.address, options.port), /*reuseAddress=*/true,
@@ -209,6 +250,7 @@ Result<std::unique_ptr<HttpListener>> HttpListener::start(HttpListenerOptions op
     return Error::permanent(options.name + ": cannot listen on " + where + ": " + e.what());
   }
   impl->running = true;
+  if (impl->tls) logTlsCertificate(*impl->shared.logger, impl->shared.name, impl->tls->current());
   return std::unique_ptr<HttpListener>(new HttpListener(std::move(impl)));
 }
 
@@ -217,6 +259,22 @@ HttpListener::HttpListener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 HttpListener::~HttpListener() { stop(); }
 
 uint16_t HttpListener::port() const { return impl_->port; }
+
+bool HttpListener::tlsEnabled() const { return impl_->tls != nullptr; }
+
+Result<TlsCertificateInfo> HttpListener::reloadTls(const ListenerTlsFiles& files) {
+  if (!impl_->tls) {
+    return Error::invalidInput(impl_->shared.name + ": TLS is off; it cannot be reloaded");
+  }
+  auto info = impl_->tls->reload(files);
+  if (!info) {
+    Error e = info.error();
+    e.message = impl_->shared.name + ": " + e.message;
+    return e;
+  }
+  logTlsCertificate(*impl_->shared.logger, impl_->shared.name, *info);
+  return info;
+}
 
 void HttpListener::stop() {
   if (!impl_ || !impl_->running) return;

@@ -5,9 +5,11 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "handlers/http_listener.h"
+#include "handlers/inbound_writer.h"
 #include "handlers/router.h"
 #include "handlers/standard_webhooks.h"
 #include "handlers/store_pool.h"
@@ -20,15 +22,17 @@ struct InboundServer::Impl {
   std::shared_ptr<spdlog::logger> logger;
   std::optional<WebhookKey> catalogKey;
   std::unique_ptr<StorePool> pool;
+  std::unique_ptr<InboundWriter> writer;  // after the listener stops: writes what is queued
   std::unique_ptr<Router> router;
   std::unique_ptr<HttpListener> listener;
 };
 
 Result<std::unique_ptr<InboundServer>> InboundServer::start(InboundServerOptions options,
                                                             const Clock& clock) {
-  if (options.maxThreads < 1 || options.maxQueued < 1 || options.maxBodyBytes < 1) {
+  if (options.maxThreads < 1 || options.maxQueued < 1 || options.maxBodyBytes < 1 ||
+      options.maxInFlight < 0) {
     return Error::invalidInput(
-        "inbound server: maxThreads, maxQueued and maxBodyBytes must be >= 1");
+        "inbound server: maxThreads, maxQueued and maxBodyBytes must be >= 1, maxInFlight >= 0");
   }
   if (options.dbPath.empty()) return Error::invalidInput("inbound server: no database path given");
 
@@ -44,8 +48,11 @@ Result<std::unique_ptr<InboundServer>> InboundServer::start(InboundServerOptions
     impl->logger->warn("no catalog secret configured: POST /events/catalog refuses every event");
   }
 
-  const size_t connections = options.storeConnections > 0 ? options.storeConnections
-                                                          : static_cast<size_t>(options.maxThreads);
+  const size_t maxInFlight = options.maxInFlight > 0
+                                 ? static_cast<size_t>(options.maxInFlight)
+                                 : static_cast<size_t>(std::max(1, options.maxThreads * 3 / 4));
+  // More connections than in-flight requests would never be borrowed.
+  const size_t connections = options.storeConnections > 0 ? options.storeConnections : maxInFlight;
   store::OpenOptions storeOptions;
   storeOptions.busyTimeout = options.storeBusyTimeout;
   auto pool = StorePool::open(options.dbPath, clock, connections, storeOptions);
@@ -55,12 +62,25 @@ Result<std::unique_ptr<InboundServer>> InboundServer::start(InboundServerOptions
     return e;
   }
   impl->pool = std::move(pool.value());
+  if (options.groupCommit) {
+    auto writerStore = store::Store::open(options.dbPath, clock, storeOptions);
+    if (!writerStore) {
+      Error e = writerStore.error();
+      e.message = "inbound server: cannot open the store " + options.dbPath + ": " + e.message;
+      return e;
+    }
+    InboundWriter::Options writerOptions;
+    writerOptions.wait = options.storeWait;
+    impl->writer = std::make_unique<InboundWriter>(std::move(writerStore).value(), writerOptions);
+  }
 
   RouterConfig config;
   config.tenantId = options.tenantId;
   config.catalogKey = impl->catalogKey ? &*impl->catalogKey : nullptr;
   config.ready = options.ready;
   config.storeWait = options.storeWait;
+  config.maxInFlight = maxInFlight;
+  config.writer = impl->writer.get();
   config.metrics = std::move(options.metrics);
   impl->router = std::make_unique<Router>(std::move(config), *impl->pool, clock, *impl->logger);
 
@@ -71,6 +91,7 @@ Result<std::unique_ptr<InboundServer>> InboundServer::start(InboundServerOptions
   listen.maxThreads = options.maxThreads;
   listen.maxQueued = options.maxQueued;
   listen.maxBodyBytes = options.maxBodyBytes;
+  listen.tls = options.tls;
   auto listener = HttpListener::start(
       std::move(listen), [router = impl->router.get()](const InboundRequest& in) {
         return router->handle(in);
@@ -78,8 +99,10 @@ Result<std::unique_ptr<InboundServer>> InboundServer::start(InboundServerOptions
       std::move(options.onRequest), clock, impl->logger);
   if (!listener) return listener.error();
   impl->listener = std::move(*listener);
-  impl->logger->info("inbound server listening on {}:{} ({} threads, {} store connections)",
-                     options.address, impl->listener->port(), options.maxThreads, connections);
+  impl->logger->info(
+      "inbound server listening on {}:{} ({} threads, {} requests in flight at most, {} store "
+      "connections)",
+      options.address, impl->listener->port(), options.maxThreads, maxInFlight, connections);
   return std::unique_ptr<InboundServer>(new InboundServer(std::move(impl)));
 }
 
@@ -88,6 +111,12 @@ InboundServer::InboundServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 InboundServer::~InboundServer() { stop(); }
 
 uint16_t InboundServer::port() const { return impl_->listener->port(); }
+
+bool InboundServer::tlsEnabled() const { return impl_->listener->tlsEnabled(); }
+
+Result<TlsCertificateInfo> InboundServer::reloadTls(const ListenerTlsFiles& files) {
+  return impl_->listener->reloadTls(files);
+}
 
 void InboundServer::stop() {
   if (impl_ && impl_->listener) impl_->listener->stop();

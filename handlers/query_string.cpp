@@ -44,4 +44,23 @@ std::map<std::string, std::string> parseQuery(std::string_view rawQuery) {
   return out;
 }
 
+std::string loggablePath(std::string_view path, size_t max) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  const std::string_view kept = path.substr(0, max);
+  out.reserve(kept.size() + 3);
+  for (char c : kept) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7F) {
+      out += '%';
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0x0F];
+    } else {
+      out += c;
+    }
+  }
+  if (path.size() > max) out += "...";
+  return out;
+}
+
 }  // namespace appkeeper::handlers

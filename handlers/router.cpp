@@ -68,7 +68,11 @@ bool isJsonContentType(std::string_view contentType) {
 }
 
 Router::Router(RouterConfig config, StorePool& pool, const Clock& clock, spdlog::logger& logger)
-    : config_(std::move(config)), pool_(pool), clock_(clock), logger_(logger) {}
+    : config_(std::move(config)),
+      limit_(std::make_unique<InFlightLimit>(config_.maxInFlight)),
+      pool_(pool),
+      clock_(clock),
+      logger_(logger) {}
 
 InboundResponse Router::handle(const InboundRequest& request) const {
   const RouteSpec* spec = nullptr;
@@ -108,6 +112,18 @@ InboundResponse Router::handle(const InboundRequest& request) const {
   if (!isJsonContentType(request.contentType)) {
     return errorResponse(415, "unsupportedMediaType", "the body must be application/json");
   }
+  // Counted from here: everything above is cheap and never waits on the store.
+  auto slot = limit_->tryEnter();
+  if (!slot) {
+    // debug, not warn: a flood must not become a flood of log lines (the 503s are counted in
+    // the inbound request metrics).
+    logger_.debug("inbound {}: {} requests already in flight, answering 503", clip(request.path),
+                  limit_->cap());
+    InboundResponse r = unavailableResponse("the server is overloaded; retry later");
+    // Frees the thread now rather than holding the connection for the sender's next request.
+    r.headers.emplace_back("Connection", "close");
+    return r;
+  }
   auto lease = pool_.acquire(config_.storeWait);
   if (!lease) {
     logger_.warn("inbound {}: no store connection free within {} ms, answering 503", request.path,
@@ -115,10 +131,12 @@ InboundResponse Router::handle(const InboundRequest& request) const {
     return unavailableResponse("the server is busy; retry later");
   }
   if (spec->route == Route::kNotifications) {
-    return handleGraphNotifications(request, **lease, logger_);
+    return handleGraphNotifications(request, **lease, logger_, config_.writer);
   }
-  if (spec->route == Route::kLifecycle) return handleGraphLifecycle(request, **lease, logger_);
-  CatalogEventContext ctx{config_.catalogKey, config_.tenantId, clock_.now()};
+  if (spec->route == Route::kLifecycle) {
+    return handleGraphLifecycle(request, **lease, logger_, config_.writer);
+  }
+  CatalogEventContext ctx{config_.catalogKey, config_.tenantId, clock_.now(), config_.writer};
   return handleCatalogEvent(request, ctx, **lease, logger_);
 }
 

@@ -170,6 +170,24 @@ struct DelegatedCredential {
   std::string invalidReason;
 };
 
+// One inbound delivery for Store::acceptInboundBatch: a signed catalog event (webhookId,
+// payload, audits[0] as for acceptCatalogEvent) or a Graph notification delivery (payload,
+// audits as for acceptNotification).
+struct InboundWrite {
+  enum class Kind { kCatalogEvent, kNotification };
+  Kind kind = Kind::kCatalogEvent;
+  std::string webhookId;  // catalog events only
+  std::string payload;
+  std::vector<AuditRecord> audits;  // catalog events: exactly one
+};
+
+// What acceptInboundBatch did with one write: `fresh` is acceptCatalogEvent's answer (false for
+// a repeated webhook-id) and true for notifications; `inboxId` is acceptNotification's answer.
+struct InboundWriteOutcome {
+  bool fresh = true;
+  std::optional<int64_t> inboxId;
+};
+
 enum class OpenMode { kReadWrite, kReadOnly };
 
 struct OpenOptions {
@@ -208,6 +226,12 @@ class Store {
   Result<std::optional<int64_t>> acceptNotification(const std::string& payload,
                                                     const std::vector<AuditRecord>& audits);
   Status appendAudit(const AuditRecord& record);
+  // Group commit: every write in ONE IMMEDIATE transaction (one fsync), in order, each in its own
+  // savepoint, so one write's failure rolls back only that write (its own Result) and the audit
+  // chain follows the order given. The outer error (nothing committed, every write lost) is for
+  // the transaction itself: begin (locked: kTransient) or commit (I/O: kTransient).
+  Result<std::vector<Result<InboundWriteOutcome>>> acceptInboundBatch(
+      const std::vector<InboundWrite>& writes);
 
   // --- inbox (the planner) --------------------------------------------------------------------
   // Leases the oldest due inbox item for `lease`; an expired lease makes it claimable again.

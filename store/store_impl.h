@@ -68,6 +68,12 @@ struct Store::Impl {
   // chains the record to the last one's hash. Throws SQLite::Exception, and std::logic_error
   // outside a transaction. Audit time epoch -> now.
   void insertAudit(const AuditRecord& record);
+  // The inbound writes, inside the caller's IMMEDIATE transaction (acceptCatalogEvent,
+  // acceptNotification, acceptInboundBatch). Throw SQLite::Exception.
+  bool writeCatalogEvent(const std::string& webhookId, const std::string& payload,
+                         const AuditRecord& audit);
+  std::optional<int64_t> writeNotification(const std::string& payload,
+                                           const std::vector<AuditRecord>& audits);
   // Returns how many were new; `inboxId` fills specs that name none.
   size_t insertJobs(const std::vector<JobSpec>& jobs, std::optional<int64_t> inboxId);
   // Inserts or updates one inventory row with last_seen = `nowMillis`.

@@ -3,6 +3,10 @@
 // one planner.
 #include <SQLiteCpp/Transaction.h>
 
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+
 #include "store/sqlite_error.h"
 #include "store/store_impl.h"
 
@@ -11,35 +15,101 @@ namespace {
 
 using SQLite::TransactionBehavior;
 
+// SQLite's busy handler waits for another connection's write lock by sleeping (1, 2, 5 ... 100 ms
+// steps) instead of waking when the lock frees: under an inbound flood the inbound writer starved
+// behind the planner's back-to-back inbox transactions until its busy timeout (503s, p99 ~2 s).
+// This process's inbox writers therefore take turns in arrival order (a ticket lock), so the next
+// one begins the moment the previous one committed. Other processes (the CLI) still meet the
+// busy handler. A turn never waits for another turn, so turns cannot deadlock.
+class InboxWriteTurns {
+ public:
+  class Turn {
+   public:
+    explicit Turn(InboxWriteTurns& turns) : turns_(turns) { turns_.take(); }
+    ~Turn() { turns_.give(); }
+    Turn(const Turn&) = delete;
+    Turn& operator=(const Turn&) = delete;
+
+   private:
+    InboxWriteTurns& turns_;
+  };
+
+ private:
+  void take() {
+    std::unique_lock lock(mu_);
+    const uint64_t ticket = next_++;
+    served_.wait(lock, [&] { return serving_ == ticket; });
+  }
+  void give() {
+    {
+      std::lock_guard lock(mu_);
+      ++serving_;
+    }
+    served_.notify_all();
+  }
+  std::mutex mu_;
+  std::condition_variable served_;
+  uint64_t next_ = 0;     // guarded by mu_
+  uint64_t serving_ = 0;  // guarded by mu_
+};
+
+InboxWriteTurns& inboxWriteTurns() {
+  static InboxWriteTurns turns;
+  return turns;
+}
+
 }  // namespace
+
+bool Store::Impl::writeCatalogEvent(const std::string& webhookId, const std::string& payload,
+                                    const AuditRecord& audit) {
+  bool fresh = false;
+  {
+    StatementUse insert(prepared(
+        cached.insertCatalogEvent,
+        "INSERT INTO inbox (kind, payload, webhook_id, received_at, run_at, due_at) "
+        "VALUES ('catalog-event', ?1, ?2, ?3, ?3, ?3) ON CONFLICT (webhook_id) DO NOTHING"));
+    insert->bind(1, payload);
+    if (webhookId.empty()) {
+      insert->bind(2);  // no id, no dedupe (NULLs never conflict)
+    } else {
+      insert->bind(2, webhookId);
+    }
+    insert->bind(3, nowMs());
+    fresh = insert->exec() == 1;
+  }
+  AuditRecord record = audit;
+  if (record.event.empty()) record.event = "catalog-event";
+  record.outcome = fresh ? "accepted" : "duplicate";
+  if (!fresh && record.detail.empty()) {
+    record.detail = "webhook-id " + webhookId + " was already accepted; ignored";
+  }
+  insertAudit(record);
+  return fresh;
+}
+
+std::optional<int64_t> Store::Impl::writeNotification(const std::string& payload,
+                                                      const std::vector<AuditRecord>& audits) {
+  std::optional<int64_t> id;
+  if (!payload.empty()) {
+    StatementUse insert(prepared(cached.insertNotification,
+                                 "INSERT INTO inbox (kind, payload, received_at, run_at, due_at) "
+                                 "VALUES ('graph-notification', ?1, ?2, ?2, ?2)"));
+    insert->bind(1, payload);
+    insert->bind(2, nowMs());
+    insert->exec();
+    id = db->getLastInsertRowid();
+  }
+  for (const AuditRecord& audit : audits) insertAudit(audit);
+  return id;
+}
 
 Result<bool> Store::acceptCatalogEvent(const std::string& webhookId, const std::string& payload,
                                        const AuditRecord& audit) {
   return guarded("accepting a catalog event", [&]() -> Result<bool> {
     if (auto refused = impl_->refuseIfReadOnly("accepting a catalog event")) return *refused;
+    InboxWriteTurns::Turn turn(inboxWriteTurns());
     SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
-    bool fresh = false;
-    {
-      StatementUse insert(impl_->prepared(
-          impl_->cached.insertCatalogEvent,
-          "INSERT INTO inbox (kind, payload, webhook_id, received_at, run_at, due_at) "
-          "VALUES ('catalog-event', ?1, ?2, ?3, ?3, ?3) ON CONFLICT (webhook_id) DO NOTHING"));
-      insert->bind(1, payload);
-      if (webhookId.empty()) {
-        insert->bind(2);  // no id, no dedupe (NULLs never conflict)
-      } else {
-        insert->bind(2, webhookId);
-      }
-      insert->bind(3, impl_->nowMs());
-      fresh = insert->exec() == 1;
-    }
-    AuditRecord record = audit;
-    if (record.event.empty()) record.event = "catalog-event";
-    record.outcome = fresh ? "accepted" : "duplicate";
-    if (!fresh && record.detail.empty()) {
-      record.detail = "webhook-id " + webhookId + " was already accepted; ignored";
-    }
-    impl_->insertAudit(record);
+    const bool fresh = impl_->writeCatalogEvent(webhookId, payload, audit);
     tx.commit();
     return fresh;
   });
@@ -51,21 +121,54 @@ Result<std::optional<int64_t>> Store::acceptNotification(const std::string& payl
     if (auto refused = impl_->refuseIfReadOnly("accepting a Graph notification")) {
       return *refused;
     }
+    InboxWriteTurns::Turn turn(inboxWriteTurns());
     SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
-    std::optional<int64_t> id;
-    if (!payload.empty()) {
-      StatementUse insert(
-          impl_->prepared(impl_->cached.insertNotification,
-                          "INSERT INTO inbox (kind, payload, received_at, run_at, due_at) "
-                          "VALUES ('graph-notification', ?1, ?2, ?2, ?2)"));
-      insert->bind(1, payload);
-      insert->bind(2, impl_->nowMs());
-      insert->exec();
-      id = impl_->db->getLastInsertRowid();
-    }
-    for (const AuditRecord& audit : audits) impl_->insertAudit(audit);
+    std::optional<int64_t> id = impl_->writeNotification(payload, audits);
     tx.commit();
     return id;
+  });
+}
+
+Result<std::vector<Result<InboundWriteOutcome>>> Store::acceptInboundBatch(
+    const std::vector<InboundWrite>& writes) {
+  using Outcomes = std::vector<Result<InboundWriteOutcome>>;
+  return guarded("accepting a batch of inbound deliveries", [&]() -> Result<Outcomes> {
+    if (auto refused = impl_->refuseIfReadOnly("accepting a batch of inbound deliveries")) {
+      return *refused;
+    }
+    Outcomes outcomes;
+    outcomes.reserve(writes.size());
+    if (writes.empty()) return outcomes;
+    InboxWriteTurns::Turn turn(inboxWriteTurns());
+    SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
+    for (const InboundWrite& w : writes) {
+      const bool catalog = w.kind == InboundWrite::Kind::kCatalogEvent;
+      const char* what = catalog ? "accepting a catalog event" : "accepting a Graph notification";
+      if (catalog && w.audits.size() != 1) {
+        outcomes.push_back(Error::internal(std::string(what) +
+                                           ": a catalog event needs exactly one audit record"));
+        continue;
+      }
+      impl_->db->exec("SAVEPOINT inbound_write");
+      try {
+        InboundWriteOutcome out;
+        if (catalog) {
+          out.fresh = impl_->writeCatalogEvent(w.webhookId, w.payload, w.audits.front());
+        } else {
+          out.inboxId = impl_->writeNotification(w.payload, w.audits);
+        }
+        impl_->db->exec("RELEASE inbound_write");
+        outcomes.push_back(out);
+      } catch (const SQLite::Exception& e) {
+        outcomes.push_back(fromSqlite(e, what));
+        // Undoes this write only. When SQLite already rolled the whole transaction back (e.g. a
+        // full disk), this throws and the batch fails as one: nothing of it was kept.
+        impl_->db->exec("ROLLBACK TO inbound_write");
+        impl_->db->exec("RELEASE inbound_write");
+      }
+    }
+    tx.commit();
+    return outcomes;
   });
 }
 
@@ -78,6 +181,7 @@ Result<int64_t> Store::enqueueInbox(const std::string& kind, const std::string& 
           "queueing an inbox item: the kind is empty; name what the planner "
           "should do with it (e.g. \"catalog-event\")");
     }
+    InboxWriteTurns::Turn turn(inboxWriteTurns());
     SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
     // No webhook_id: the daemon's own items are not deliveries that a sender may retry.
     SQLite::Statement insert(*impl_->db,
@@ -100,6 +204,7 @@ Result<std::optional<InboxItem>> Store::claimInbox(std::chrono::milliseconds lea
   return guarded("claiming an inbox item", [&]() -> Result<std::optional<InboxItem>> {
     if (auto refused = impl_->refuseIfReadOnly("claiming an inbox item")) return *refused;
     const int64_t now = impl_->nowMs();
+    InboxWriteTurns::Turn turn(inboxWriteTurns());
     SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
     std::optional<InboxItem> item;
     {
@@ -133,6 +238,7 @@ Result<size_t> Store::completeInbox(int64_t inboxId, const std::vector<JobSpec>&
                                     const std::vector<AuditRecord>& audits) {
   return guarded("completing an inbox item", [&]() -> Result<size_t> {
     if (auto refused = impl_->refuseIfReadOnly("completing an inbox item")) return *refused;
+    InboxWriteTurns::Turn turn(inboxWriteTurns());
     SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
     SQLite::Statement done(*impl_->db,
                            "UPDATE inbox SET state = 'done', due_at = NULL, lease_until = 0 "
@@ -152,6 +258,7 @@ Result<size_t> Store::completeInbox(int64_t inboxId, const std::vector<JobSpec>&
 Status Store::retryInbox(int64_t inboxId, WallTime runAt, const std::string& error) {
   return guarded("rescheduling an inbox item", [&]() -> Status {
     if (auto refused = impl_->refuseIfReadOnly("rescheduling an inbox item")) return *refused;
+    InboxWriteTurns::Turn turn(inboxWriteTurns());
     SQLite::Statement retry(*impl_->db,
                             "UPDATE inbox SET state = 'queued', run_at = ?1, due_at = ?1, "
                             "lease_until = 0, last_error = ?2 WHERE id = ?3 AND state = 'running'");

@@ -21,6 +21,7 @@ std::string fullConfig(const TempDir& dir) {
          "address = 0.0.0.0\n"
          "port = 9090\n"
          "public_url = https://appkeeper.example.com/\n"
+         "max_in_flight = 6\n"
          "[graph]\n"
          "base_url = http://127.0.0.1:4000/v1.0\n"
          "token_url = http://127.0.0.1:4000/{tenant}/oauth2/v2.0/token\n"
@@ -83,6 +84,7 @@ TEST_CASE("every configuration key is parsed into the config struct", "[daemon][
   CHECK(config->listen.address == "0.0.0.0");
   CHECK(config->listen.port == 9090);
   CHECK(config->listen.publicUrl == "https://appkeeper.example.com");
+  CHECK(config->listen.maxInFlight == 6);
   CHECK(config->graph.baseUrl == "http://127.0.0.1:4000/v1.0");
   CHECK(config->graph.tokenEndpoint() == "http://127.0.0.1:4000/tenant-1/oauth2/v2.0/token");
   CHECK(config->graph.tenantId == "tenant-1");
@@ -167,6 +169,7 @@ TEST_CASE("optional keys take their documented defaults", "[daemon][config]") {
   REQUIRE(config.ok());
   CHECK(config->listen.address == "127.0.0.1");
   CHECK(config->listen.port == 8080);
+  CHECK(config->listen.maxInFlight == 0);
   CHECK(config->graph.baseUrl == "https://graph.microsoft.com/v1.0");
   CHECK(config->graph.tokenEndpoint() == "https://login.microsoftonline.com/t/oauth2/v2.0/token");
   CHECK(config->graph.requestsPerSecond == 25);
@@ -254,6 +257,10 @@ TEST_CASE("a bad number is one line naming the key and the file", "[daemon][conf
         "(1..256)");
   CHECK(errorOf(parseConfig(fullConfig(dir), "/a.ini", {{"APPKEEPER_LISTEN_PORT", "8o80"}})) ==
         "config /a.ini: [listen] port (from APPKEEPER_LISTEN_PORT): \"8o80\" is not a number");
+  // The listener has 16 threads: a cap of 16 would leave none for the health probes.
+  CHECK(errorOf(parseConfig(fullConfig(dir), "/a.ini", {{"APPKEEPER_LISTEN_MAX_IN_FLIGHT", "16"}})) ==
+        "config /a.ini: [listen] max_in_flight (from APPKEEPER_LISTEN_MAX_IN_FLIGHT): \"16\" is "
+        "out of range (0..15)");
 }
 
 TEST_CASE("a missing required key is one line naming the key and the file", "[daemon][config]") {
@@ -290,7 +297,7 @@ TEST_CASE("a catalog secret that is not whsec_<base64> is refused without echoin
 TEST_CASE("unknown sections and keys are errors with the file and line", "[daemon][config]") {
   TempDir dir;
   CHECK(errorOf(parseConfig(fullConfig(dir) + "[wokers]\ncount = 3\n", "/a.ini", {})) ==
-        "config /a.ini:42: unknown section [wokers] (known: listen, admin, graph, store, "
+        "config /a.ini:43: unknown section [wokers] (known: listen, admin, graph, store, "
         "workers, catalog_events, apps, subscriptions, reconcile, delegated, log)");
   std::string message =
       errorOf(parseConfig("[workers]\ncuont = 3\n", "/a.ini", {}, {.forServe = false}));

@@ -2,6 +2,8 @@
 #include "daemon/planner.h"
 
 #include <catch2/catch.hpp>
+#include <condition_variable>
+#include <mutex>
 #include <set>
 
 #include "daemon_test_support.h"
@@ -370,4 +372,44 @@ TEST_CASE("lifecycle events go through the store to the maintenance thread", "[d
   }
   CHECK(f.g.net.requestCount() == 0);
   CHECK(auditOf(*f.store, "plan", "planned").size() == 1);
+}
+
+TEST_CASE("a first scan reads a page's teams concurrently and plans exactly what a sequential one does",
+          "[daemon][planner]") {
+  PlannerFixture f;
+  f.g.graph.pageSize = 5;  // one page: all five teams read together
+  std::mutex graphMu, mu;
+  std::condition_variable cv;
+  int inFlight = 0, maxInFlight = 0;
+  f.g.net.setHandler([&](const graph::HttpRequest& r) -> Result<graph::HttpResponse> {
+    if (r.url.find("/installedApps") != std::string::npos) {
+      std::unique_lock lock(mu);
+      maxInFlight = std::max(maxInFlight, ++inFlight);
+      cv.notify_all();
+      // Held until four reads are in flight (bounded: a sequential scan never gets there).
+      cv.wait_for(lock, std::chrono::seconds(2), [&] { return maxInFlight >= 4; });
+      --inFlight;
+    }
+    std::lock_guard lock(graphMu);  // FakeGraph itself is not thread-safe
+    return f.g.graph.handle(r);
+  });
+  PlannerOptions o = PlannerFixture::options();
+  o.scanConcurrency = 4;
+  Planner planner(o, *f.store, f.g.client, f.g.clock, f.g.random, nullLogger());
+  const std::string a = f.g.graph.install("t1", "app-1", "1.0.0");
+  f.g.graph.install("t3", "app-1", "2.0.0");
+  const std::string c = f.g.graph.install("t5", "app-1", "1.0.0");
+  f.accept("msg_1", publishEvent("app-1", "2.0.0"));
+
+  REQUIRE(planner.runOnce());
+  CHECK(maxInFlight == 4);
+  std::set<std::string> planned;
+  for (const auto& j : f.queued()) planned.insert(j.spec.installationId);
+  CHECK(planned == std::set<std::string>{a, c});
+  CHECK(must(f.store->inventoryScanned(FakeGraph::kTenant, "app-1")));
+  auto plans = auditOf(*f.store, "plan", "planned");
+  REQUIRE(plans.size() == 1);
+  CHECK(plans[0].detail ==
+        "Contoso Tasks -> 2.0.0: 3 installations found by scanning 5 teams, 2 jobs enqueued, 1 "
+        "already current");
 }

@@ -3,6 +3,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+
 #include "daemon_test_support.h"
 
 using namespace appkeeper;
@@ -16,7 +22,20 @@ struct ReconcilerFixture {
   GraphHarness g;
   std::unique_ptr<store::Store> store;
 
+  // The reconciler reads teams concurrently; FakeGraph is not thread-safe, so its requests are
+  // serialised here. `onTeamRead` (may be empty) sees each installed-apps GET first, inside a
+  // short window where it may wait for other readers (concurrency checks).
+  std::mutex graphMu;
+  std::function<std::optional<graph::HttpResponse>(const graph::HttpRequest&)> onTeamRead;
+
   ReconcilerFixture() : store(must(store::Store::open(dir.file("appkeeper.db"), g.clock))) {
+    g.net.setHandler([this](const graph::HttpRequest& r) -> Result<graph::HttpResponse> {
+      if (onTeamRead && r.url.find("/installedApps") != std::string::npos) {
+        if (auto answer = onTeamRead(r)) return *answer;
+      }
+      std::lock_guard lock(graphMu);
+      return g.graph.handle(r);
+    });
     g.graph.addTeams(5);
     g.graph.addApp("app-1", "Contoso Tasks", "manifest-1");
     g.graph.addVersion("app-1", "1.0.0");
@@ -25,9 +44,9 @@ struct ReconcilerFixture {
     g.graph.addVersion("app-2", "1.0.0");
     g.graph.addVersion("app-2", "3.0.0");
   }
-  Reconciler make() {
-    return Reconciler(ReconcilerOptions{FakeGraph::kTenant, {"app-1"}, 500}, *store, g.client,
-                      g.clock, nullLogger());
+  Reconciler make(int scanConcurrency = ReconcilerOptions{}.scanConcurrency) {
+    return Reconciler(ReconcilerOptions{FakeGraph::kTenant, {"app-1"}, 500, scanConcurrency},
+                      *store, g.client, g.clock, nullLogger());
   }
   // Steps until the reconciliation is done; returns the number of pages.
   int runToEnd(Reconciler& r) {
@@ -151,4 +170,111 @@ TEST_CASE("a transient Graph error pauses the reconciliation without losing its 
   CHECK(active->cursor.empty());
   CHECK(f.runToEnd(r) == 3);
   CHECK(must(f.store->lastReconciliation())->teamsScanned == 5);
+}
+
+TEST_CASE("a page's teams are read concurrently, never more at once than scanConcurrency",
+          "[daemon][reconcile]") {
+  ReconcilerFixture f;
+  f.g.graph.pageSize = 5;  // one page holding all five teams
+  for (const char* team : {"t1", "t2", "t3", "t4", "t5"}) f.g.graph.install(team, "app-1", "1.0.0");
+  std::mutex mu;
+  std::condition_variable cv;
+  int inFlight = 0, maxInFlight = 0;
+  f.onTeamRead = [&](const graph::HttpRequest&) -> std::optional<graph::HttpResponse> {
+    std::unique_lock lock(mu);
+    maxInFlight = std::max(maxInFlight, ++inFlight);
+    cv.notify_all();
+    // Hold this read until three are in flight (bounded: a sequential reader never gets there).
+    cv.wait_for(lock, std::chrono::seconds(2), [&] { return inFlight >= 3 || maxInFlight >= 3; });
+    --inFlight;
+    return std::nullopt;
+  };
+  must(f.store->requestReconciliation("first"));
+  auto r = f.make(3);
+  CHECK(f.runToEnd(r) == 1);
+  CHECK(maxInFlight == 3);
+  auto jobs = must(f.store->listJobs(store::JobState::kQueued, 0));
+  CHECK(jobs.size() == 5);
+  CHECK(must(f.store->lastReconciliation())->teamsScanned == 5);
+}
+
+TEST_CASE("with scanConcurrency 1 the teams are read one after the other, in page order",
+          "[daemon][reconcile]") {
+  ReconcilerFixture f;
+  std::vector<std::string> order;
+  std::atomic<int> inFlight{0};
+  int maxInFlight = 0;
+  f.onTeamRead = [&](const graph::HttpRequest& r) -> std::optional<graph::HttpResponse> {
+    maxInFlight = std::max(maxInFlight, ++inFlight);
+    order.push_back(r.url.substr(r.url.find("/teams/") + 7, 2));
+    --inFlight;
+    return std::nullopt;
+  };
+  must(f.store->requestReconciliation("first"));
+  auto r = f.make(1);
+  CHECK(f.runToEnd(r) == 3);
+  CHECK(maxInFlight == 1);
+  CHECK(order == std::vector<std::string>{"t1", "t2", "t3", "t4", "t5"});
+}
+
+TEST_CASE("one team's transient error leaves its whole page unrecorded, and the page is redone",
+          "[daemon][reconcile]") {
+  ReconcilerFixture f;
+  f.g.graph.pageSize = 5;
+  const auto a = f.g.graph.install("t2", "app-1", "1.0.0");
+  const auto b = f.g.graph.install("t4", "app-1", "1.0.0");
+  std::atomic<int> faults{1};
+  f.onTeamRead = [&](const graph::HttpRequest& r) -> std::optional<graph::HttpResponse> {
+    if (r.url.find("/teams/t4/") != std::string::npos && faults-- > 0) {
+      return FakeGraph::error(503, "ServiceNotAvailable");
+    }
+    return std::nullopt;
+  };
+  must(f.store->requestReconciliation("first"));
+  auto r = f.make(4);
+  CHECK_FALSE(r.step().ok());
+  auto active = must(f.store->activeReconciliation());
+  REQUIRE(active.has_value());
+  CHECK(active->cursor.empty());
+  CHECK(active->teamsScanned == 0);
+  CHECK(must(f.store->listJobs(store::JobState::kQueued, 0)).empty());
+
+  CHECK(f.runToEnd(r) == 1);
+  std::set<std::string> queued;
+  for (const auto& j : must(f.store->listJobs(store::JobState::kQueued, 0))) {
+    queued.insert(j.spec.installationId);
+  }
+  CHECK(queued == std::set<std::string>{a, b});
+  CHECK(must(f.store->lastReconciliation())->teamsScanned == 5);
+}
+
+TEST_CASE("the next page of teams is fetched ahead once, not again when its step comes",
+          "[daemon][reconcile]") {
+  ReconcilerFixture f;  // 5 teams in pages of 2: three pages
+  must(f.store->requestReconciliation("first"));
+  auto r = f.make();
+  CHECK(f.runToEnd(r) == 3);
+  CHECK(f.g.graph.teamPageGets == 3);
+  CHECK(f.g.graph.installationLists == 5);
+}
+
+TEST_CASE("a team that cannot be read is skipped while its page's other teams are recorded",
+          "[daemon][reconcile]") {
+  ReconcilerFixture f;
+  f.g.graph.pageSize = 5;
+  const auto a = f.g.graph.install("t1", "app-1", "1.0.0");
+  f.onTeamRead = [&](const graph::HttpRequest& r) -> std::optional<graph::HttpResponse> {
+    if (r.url.find("/teams/t3/") != std::string::npos) return FakeGraph::error(404, "NotFound");
+    return std::nullopt;
+  };
+  must(f.store->requestReconciliation("first"));
+  auto r = f.make();
+  CHECK(f.runToEnd(r) == 1);
+  auto jobs = must(f.store->listJobs(store::JobState::kQueued, 0));
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0].spec.installationId == a);
+  auto summary = auditOf(*f.store, "reconcile", "reconciled");
+  REQUIRE(summary.size() == 1);
+  CHECK(summary[0].detail.find("4 teams scanned") == 0);
+  CHECK(summary[0].detail.find("1 teams could not be read") != std::string::npos);
 }

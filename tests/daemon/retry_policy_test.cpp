@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "fakes/fake_random.h"
+#include "graph/graph_client.h"
 
 using namespace appkeeper;
 using namespace appkeeper::daemon;
@@ -94,4 +95,20 @@ TEST_CASE("permanent, invalid-input and internal errors are never retried", "[da
   CHECK_FALSE(policy.decide(consent, 0).retry);
   CHECK_FALSE(policy.decide(Error::internal("bug"), 0).retry);
   CHECK_FALSE(policy.decide(Error::invalidInput("bad"), 0).retry);
+}
+
+TEST_CASE("an unavailable token endpoint is retried without using up an attempt",
+          "[daemon][retry]") {
+  FakeRandom random;
+  RetryPolicy policy({3, milliseconds(2'000), milliseconds(600'000)}, random);
+  Error outage = transient(503);
+  outage.code = graph::kTokenUnavailableCode;
+  auto d = policy.decide(outage, 2);
+  CHECK(d.retry);
+  CHECK(d.attempt == 2);
+  CHECK_FALSE(RetryPolicy::counts(outage));
+  // A permanent token error (bad credentials) still ends the job at once.
+  Error rejected = Error::permanent("invalid_client");
+  rejected.code = "invalid_client";
+  CHECK_FALSE(policy.decide(rejected, 0).retry);
 }

@@ -421,7 +421,7 @@ TEST_CASE("a delegated sign-in that is missing or revoked blocks only the RSC jo
   CHECK(auditOf(*f.store, "upgrade", "upgraded").size() == 2);
 }
 
-TEST_CASE("a transient delegated token error is retried like any transient error",
+TEST_CASE("a transient delegated token error waits and is retried without using up an attempt",
           "[daemon][worker]") {
   WorkerFixture f(/*withDelegatedToken=*/true);
   f.g.graph.addVersion("app-1", "2.0.0", {app("ChannelMessage.Read.Group")});
@@ -430,9 +430,11 @@ TEST_CASE("a transient delegated token error is retried like any transient error
   f.g.random.script = {1'000};
   REQUIRE(f.worker->runOnce());
   CHECK(f.state() == store::JobState::kQueued);
-  auto retrying = auditOf(*f.store, "upgrade", "retrying");
-  REQUIRE(retrying.size() == 1);
-  CHECK(retrying[0].detail.find("503") != std::string::npos);
+  CHECK(auditOf(*f.store, "upgrade", "retrying").empty());
+  auto waiting = auditOf(*f.store, "upgrade", "waiting");
+  REQUIRE(waiting.size() == 1);
+  CHECK(waiting[0].detail.find("503") != std::string::npos);
+  CHECK(waiting[0].detail.find("not counted as an attempt") != std::string::npos);
   CHECK(f.g.graph.upgrades.empty());
 
   f.g.clock.advance(1s);
@@ -450,4 +452,22 @@ TEST_CASE("an app without RSC never asks the delegated token source", "[daemon][
   REQUIRE(f.worker->runOnce());
   CHECK(f.state() == store::JobState::kSucceeded);
   CHECK(f.delegatedTokens.calls == 0);
+}
+
+TEST_CASE("a token endpoint outage longer than max_attempts fails no job", "[daemon][worker]") {
+  WorkerFixture f(/*withDelegatedToken=*/true, /*maxAttempts=*/2);
+  f.g.graph.addVersion("app-1", "2.0.0", {app("ChannelMessage.Read.Group")});
+  for (int i = 0; i < 5; ++i) {
+    f.delegatedTokens.errors.push_back(Error::transient("the token endpoint is unavailable"));
+  }
+  f.enqueue("2.0.0");
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(f.worker->runOnce());
+    CHECK(f.state() == store::JobState::kQueued);
+    f.g.clock.advance(3s);  // past the 2 s backoff ceiling of a first attempt
+  }
+  REQUIRE(f.worker->runOnce());
+  CHECK(f.state() == store::JobState::kSucceeded);
+  CHECK(auditOf(*f.store, "upgrade", "waiting").size() == 5);
+  CHECK(auditOf(*f.store, "upgrade", "failed").empty());
 }

@@ -141,3 +141,43 @@ TEST_CASE("the same seed injects the same faults into the same request sequence"
   CHECK(run(3) == run(3));
   CHECK(run(3) != run(4));
 }
+
+TEST_CASE("a 429 fault carries Retry-After unless it is the no-Retry-After kind", "[emulator]") {
+  TestEmulator emu;
+  // Ids (and the cached token) first: the token rule below must meet only the explicit call.
+  REQUIRE(emu.graph("GET", "/v1.0/teams").status == 200);
+  const auto installed = body(emu.control("GET", "/_emulator/installations"));
+  REQUIRE_FALSE(installed.empty());
+  const std::string team = installed[0]["teamId"];
+  const std::string iid = installed[0]["installationId"];
+  const std::string upgrade = "/v1.0/teams/" + team + "/installedApps/" + iid + "/upgrade";
+  REQUIRE(emu.control("PUT", "/_emulator/faults",
+                      {{"rules",
+                        {{{"route", "POST upgrade"}, {"kind", "429"}, {"count", 1}},
+                         {{"route", "POST upgrade"}, {"kind", "429-no-retry-after"}, {"count", 1}},
+                         {{"route", "POST token"}, {"kind", "429"}, {"count", 1}}}},
+                       {"retryAfterSeconds", 3}})
+              .status == 200);
+
+  Response withHeader = emu.graph("POST", upgrade);
+  CHECK(withHeader.status == 429);
+  CHECK(body(withHeader)["error"]["code"] == "TooManyRequests");
+  CHECK(header(withHeader, "Retry-After") == "3");
+
+  Response bare = emu.graph("POST", upgrade);
+  CHECK(bare.status == 429);
+  CHECK(body(bare)["error"]["code"] == "TooManyRequests");
+  CHECK(header(bare, "Retry-After").empty());
+
+  Response identity = emu.call("POST", std::string("/") + kTenant + "/oauth2/v2.0/token",
+                               formBody({{"grant_type", "client_credentials"}}),
+                               {{"Content-Type", "application/x-www-form-urlencoded"}});
+  CHECK(identity.status == 429);
+  CHECK(body(identity)["error"] == "temporarily_unavailable");
+  CHECK(header(identity, "Retry-After") == "3");
+
+  auto stats = body(emu.control("GET", "/_emulator/stats"))["requests"];
+  CHECK(stats["POST /teams/{id}/installedApps/{id}/upgrade"]["429"] == 2);
+  // Injected 429s are not the throttle's: its histogram stays empty.
+  CHECK(body(emu.control("GET", "/_emulator/stats"))["throttledPerSecond"].empty());
+}

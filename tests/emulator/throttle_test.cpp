@@ -85,3 +85,29 @@ TEST_CASE("token requests and the control API are never throttled", "[emulator]"
     CHECK(emu.control("GET", "/_emulator/stats").status == 200);
   }
 }
+
+TEST_CASE("refusals are counted per second since the throttle started", "[emulator]") {
+  appkeeper::testing::FakeClock clock;
+  Throttle t(clock, {2, 2, 0, true});
+  CHECK(t.refusalsPerSecond().empty());
+  clock.advance(300ms);
+  for (int i = 0; i < 5; ++i) t.admit(kTenant, Budget::kGet, "");  // 2 admitted, 3 refused
+  clock.advance(2s);                                                // second 2
+  for (int i = 0; i < 3; ++i) t.admit(kTenant, Budget::kPost, "");  // 2 admitted, 1 refused
+  t.admit(kTenant, Budget::kGet, "");                               // admitted
+  CHECK(t.refusalsPerSecond() == nlohmann::json{{"0", 3}, {"2", 1}});
+  t.resetObservations();
+  CHECK(t.refusalsPerSecond().empty());
+}
+
+TEST_CASE("the stats show the throttle's 429s per second", "[emulator]") {
+  TestEmulator emu({.teams = 5, .throttle = true, .limits = {1, 1, 100, true}});
+  REQUIRE(emu.graph("GET", "/v1.0/teams").status == 200);
+  REQUIRE(emu.graph("GET", "/v1.0/teams").status == 429);
+  REQUIRE(emu.graph("GET", "/v1.0/teams").status == 429);
+  auto perSecond = body(emu.control("GET", "/_emulator/stats"))["throttledPerSecond"];
+  REQUIRE(perSecond.size() == 1);
+  CHECK(perSecond.begin().value() == 2);
+  REQUIRE(emu.control("DELETE", "/_emulator/stats").status == 204);
+  CHECK(body(emu.control("GET", "/_emulator/stats"))["throttledPerSecond"].empty());
+}

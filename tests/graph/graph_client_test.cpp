@@ -450,3 +450,44 @@ TEST_CASE("a cancelled wait ends the call with the Cancelled code", "[graph][cli
   CHECK(result.error().code == kCancelledCode);
   CHECK(h.net.requestCount() == 1);
 }
+
+TEST_CASE("an upgrade answered 200 with an HTML page is transient, not done", "[graph][client]") {
+  Harness h;
+  h.net.respond(200, "<!DOCTYPE html><html><body>Service unavailable</body></html>",
+                {{"request-id", "up-html"}});
+  auto result = h.make().upgrade("team-1", "i", std::nullopt);
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.error().kind == ErrorKind::kTransient);
+  CHECK(result.error().httpStatus == 200);
+  CHECK(result.error().requestId == "up-html");
+  CHECK_THAT(result.error().message, Catch::Contains("may not have taken effect"));
+  CHECK(h.net.requestCount() == 1);  // still never retried inside the client
+
+  Harness json;
+  json.net.respond(200, R"({"status":"ok"})");
+  CHECK(json.make().upgrade("team-1", "i", std::nullopt).ok());
+}
+
+TEST_CASE("a token endpoint that fails transiently is marked TokenUnavailable, nothing is sent",
+          "[graph][client]") {
+  Harness h;
+  h.options.maxGetAttempts = 1;
+  Error outage = Error::transient("the token endpoint is unavailable (HTTP 503)");
+  outage.code = "temporarily_unavailable";
+  outage.httpStatus = 503;
+  h.tokens.failWith(outage);
+  auto result = h.make().upgrade("team-1", "i", std::nullopt);
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.error().kind == ErrorKind::kTransient);
+  CHECK(result.error().code == kTokenUnavailableCode);
+  CHECK(result.error().httpStatus == 503);
+  CHECK(h.net.requestCount() == 0);
+
+  Harness rejected;
+  Error badSecret = Error::permanent("the token endpoint rejected the client credentials");
+  badSecret.code = "invalid_client";
+  rejected.tokens.failWith(badSecret);
+  auto refused = rejected.make().getInstallation("team-1", "i");
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == "invalid_client");  // permanent: left as it is
+}

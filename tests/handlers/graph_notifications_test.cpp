@@ -202,6 +202,30 @@ TEST_CASE("malformed notification bodies are 400 with a JSON error saying what i
   CHECK(f.store->queryAudit({})->empty());
 }
 
+TEST_CASE("a notification nested deeper than 64 levels is refused before anything is copied",
+          "[handlers]") {
+  Fixture f;
+  // With the right clientState such an item used to be copied and serialised recursively: a
+  // 100k-deep array (200 KB, under the body cap) overflowed the server thread's stack.
+  json ok = item(kClientState);
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  std::string body = R"({"value":[)" + ok.dump();
+  body.insert(body.size() - 1, R"(,"x":)" + deep);
+  body += "]}";
+  auto r = handleGraphNotifications(jsonPost("/graph/notifications", body), *f.store, *f.logger);
+  CHECK(r.status == 400);
+  CHECK(r.body == json{{"error", {{"code", "badRequest"},
+                                  {"message", "body is nested deeper than 64 levels"}}}}.dump());
+  CHECK(drainInbox(*f.store).empty());
+  // 64 levels are fine (Graph's payloads have a handful).
+  std::string fine = R"({"value":[)" + ok.dump();
+  fine.insert(fine.size() - 1, R"(,"x":)" + std::string(60, '[') + std::string(60, ']'));
+  fine += "]}";
+  CHECK(handleGraphNotifications(jsonPost("/graph/notifications", fine), *f.store, *f.logger)
+            .status == 202);
+  CHECK(drainInbox(*f.store).size() == 1);
+}
+
 TEST_CASE("an empty batch is acknowledged without touching the inbox", "[handlers]") {
   Fixture f;
   CHECK(f.post({{"value", json::array()}}).status == 202);

@@ -2,6 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "handlers/base64.h"
 
 using namespace appkeeper::handlers;
@@ -30,4 +34,22 @@ TEST_CASE("constant-time comparison says equal only for identical strings", "[ha
   CHECK_FALSE(constantTimeEquals("secret-client-state", "secret-client-stat"));
   CHECK_FALSE(constantTimeEquals("", "x"));
   CHECK_FALSE(constantTimeEquals(std::string("a\0b", 3), std::string("a\0c", 3)));
+}
+
+// Regression: the Poco DigestEngine version tore OpenSSL's locks down whenever the last engine
+// died while another thread was hashing (a daemon with no TLS context crashed under load).
+TEST_CASE("hashing from many threads at once needs no shared crypto state", "[handlers]") {
+  const std::string expected = hmacSha256("key", "payload");
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 2000; ++i) {
+        if (hmacSha256("key", "payload") != expected) ++wrong;
+        if (!constantTimeEquals("client-state", "client-state")) ++wrong;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(wrong == 0);
 }

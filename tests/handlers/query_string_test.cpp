@@ -33,3 +33,14 @@ TEST_CASE("the first occurrence of a query parameter wins", "[handlers]") {
   CHECK(q.at("") == "empty-name");
   CHECK(q.size() == 4);
 }
+
+TEST_CASE("a path is logged with control and non-ASCII bytes escaped, and bounded", "[handlers]") {
+  // An unauthenticated request line may carry ESC sequences (they would clear or recolour the
+  // terminal of an admin reading the log) and invalid UTF-8.
+  CHECK(loggablePath("/\x1b[2J\x1b[31mowned") == "/%1B[2J%1B[31mowned");
+  CHECK(loggablePath("/a\tb\x7f\xff\xc3\x28") == "/a%09b%7F%FF%C3(");
+  CHECK(loggablePath("/graph/notifications") == "/graph/notifications");
+  CHECK(loggablePath(std::string(200, 'a')) == std::string(128, 'a') + "...");
+  CHECK(loggablePath("/abcdef", 3) == "/ab...");
+  CHECK(loggablePath("") == "");
+}

@@ -1,6 +1,8 @@
 #include "handlers/router.h"
 
 #include <catch2/catch.hpp>
+#include <future>
+#include <thread>
 
 #include "fakes/fake_clock.h"
 #include "handlers/standard_webhooks.h"
@@ -31,12 +33,14 @@ struct Fixture {
   WebhookKey key = WebhookKey::fromSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").value();
   bool ready = true;
 
-  Router router(std::chrono::milliseconds storeWait = std::chrono::milliseconds(0)) {
+  Router router(std::chrono::milliseconds storeWait = std::chrono::milliseconds(0),
+                size_t maxInFlight = 0) {
     RouterConfig config;
     config.tenantId = "tenant-1";
     config.catalogKey = &key;
     config.ready = [this] { return ready; };
     config.storeWait = storeWait;
+    config.maxInFlight = maxInFlight;
     return Router(config, *pool, clock, *logger);
   }
 };
@@ -183,4 +187,37 @@ TEST_CASE("the lifecycle route answers the validation handshake and takes JSON d
   InboundRequest get = jsonPost("/graph/lifecycle", "");
   get.method = "GET";
   CHECK(f.router().handle(get).status == 405);
+}
+
+TEST_CASE("beyond maxInFlight a delivery is shed at once with 503, Retry-After and a closed "
+          "connection",
+          "[handlers]") {
+  Fixture f;
+  const Router router = f.router(std::chrono::seconds(30), /*maxInFlight=*/1);
+  // The test holds the only store connection, so the first delivery stays in flight, waiting.
+  auto held = f.pool->acquire(std::chrono::milliseconds(0));
+  REQUIRE(held.has_value());
+  auto first = std::async(std::launch::async, [&] {
+    return router.handle(jsonPost("/graph/notifications", R"({"value":[]})")).status;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (router.inFlight() < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();  // bounded: waits for the other thread to enter, no fixed sleep
+  }
+  REQUIRE(router.inFlight() == 1);
+
+  auto shed = router.handle(jsonPost("/events/catalog", "{}"));
+  CHECK(shed.status == 503);
+  CHECK(shed.headers == Headers{{"Retry-After", "5"}, {"Connection", "close"}});
+  CHECK(shed.body == errorBody("serviceUnavailable", "the server is overloaded; retry later"));
+  // Health and readiness are never counted nor shed.
+  CHECK(router.handle(get("/healthz")).status == 200);
+  CHECK(router.handle(get("/readyz")).status == 200);
+  // Cheap refusals come before the count: they are answered as usual.
+  CHECK(router.handle(get("/nope")).status == 404);
+
+  held.reset();  // the waiting delivery gets the connection and is kept
+  CHECK(first.get() == 202);
+  CHECK(router.inFlight() == 0);
+  CHECK(router.handle(jsonPost("/graph/notifications", R"({"value":[]})")).status == 202);
 }

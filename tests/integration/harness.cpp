@@ -205,7 +205,8 @@ DaemonProcess::DaemonProcess(const TempDir& dir, const EmulatorProcess& emulator
       emulatorCaFile_(emulator.caFile()),
       options_(std::move(options)) {
   port_ = freePort();
-  url_ = "http://127.0.0.1:" + std::to_string(port_);
+  url_ = std::string(options_.tlsCertFile.empty() ? "http" : "https") + "://127.0.0.1:" +
+         std::to_string(port_);
   configPath_ = dir.file("appkeeper.ini");
   dbPath_ = dir.file("appkeeper.db");
   unsigned char key[32];
@@ -216,6 +217,8 @@ DaemonProcess::DaemonProcess(const TempDir& dir, const EmulatorProcess& emulator
   writeFile(dir.file("catalog_secret"), secret_ + "\n");
   std::ostringstream ini;
   ini << "[listen]\naddress = 127.0.0.1\nport = " << port_ << "\npublic_url = " << url_ << "\n"
+      << (options_.tlsCertFile.empty() ? "" : "tls_cert_file = " + options_.tlsCertFile + "\n")
+      << (options_.tlsKeyFile.empty() ? "" : "tls_key_file = " + options_.tlsKeyFile + "\n")
       << "[graph]\nbase_url = " << emulatorUrl_ << "/v1.0\n"
       << "token_url = " << emulatorUrl_ << "/{tenant}/oauth2/v2.0/token\n"
       << "tenant_id = " << kTenant << "\nclient_id = " << kClientId << "\n"
@@ -244,12 +247,37 @@ void DaemonProcess::start() {
   process_ = std::make_unique<ChildProcess>(buildDir() + "/daemon/appkeeper",
                                             std::vector<std::string>{"serve", "--config", configPath_},
                                             dir_.file("appkeeper.log"), options_.extraEnv);
-  bool ready = eventually([&] { return !process_->running() || httpCall("GET", url_ + "/readyz").status == 200; },
+  auto readyz = [&] {
+    return httpCall("GET", url_ + "/readyz", "", {}, std::chrono::seconds(10),
+                    options_.listenerCaFile)
+               .status == 200;
+  };
+  bool ready = eventually([&] { return !process_->running() || readyz(); },
                           std::chrono::seconds(20));
   if (!ready || !process_->running()) {
     throw std::runtime_error("appkeeper serve did not become ready:\n" + stderrLog());
   }
 }
+
+void DaemonProcess::launch() {
+  process_.reset();
+  process_ = std::make_unique<ChildProcess>(buildDir() + "/daemon/appkeeper",
+                                            std::vector<std::string>{"serve", "--config", configPath_},
+                                            dir_.file("appkeeper.log"), options_.extraEnv);
+}
+
+bool DaemonProcess::waitReady(std::chrono::milliseconds timeout) {
+  if (!process_) return false;
+  auto readyz = [&] {
+    return httpCall("GET", url_ + "/readyz", "", {}, std::chrono::seconds(10),
+                    options_.listenerCaFile)
+               .status == 200;
+  };
+  eventually([&] { return !process_->running() || readyz(); }, timeout);
+  return process_->running() && readyz();
+}
+
+bool DaemonProcess::running() { return process_ && process_->running(); }
 
 void DaemonProcess::kill() {
   if (!process_) return;
@@ -276,9 +304,29 @@ int DaemonProcess::sendPublishEvent(const std::string& teamsAppId, const std::st
                     {{"Content-Type", "application/json"},
                      {"webhook-id", webhookId},
                      {"webhook-timestamp", ts},
-                     {"webhook-signature", signWebhook(secret_, webhookId, ts, body)}});
+                     {"webhook-signature", signWebhook(secret_, webhookId, ts, body)}},
+                    std::chrono::seconds(10), options_.listenerCaFile);
   return r.status;
 }
+
+HttpResult DaemonProcess::publishEvent(const std::string& teamsAppId, const std::string& version,
+                                       const std::string& webhookId,
+                                       std::chrono::milliseconds timeout) const {
+  nlohmann::json event = {{"type", "teamsApp.published"},
+                          {"timestamp", "2026-11-29T10:00:00Z"},
+                          {"data", {{"tenantId", kTenant}, {"teamsAppId", teamsAppId}, {"version", version}}}};
+  const std::string body = event.dump();
+  const std::string ts = std::to_string(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  return httpCall("POST", url_ + "/events/catalog", body,
+                  {{"Content-Type", "application/json"},
+                   {"webhook-id", webhookId},
+                   {"webhook-timestamp", ts},
+                   {"webhook-signature", signWebhook(secret_, webhookId, ts, body)}},
+                  timeout);
+}
+
+int DaemonProcess::pid() const { return process_ ? static_cast<int>(process_->pid()) : -1; }
 
 std::string DaemonProcess::runCli(const std::vector<std::string>& args, int* exitCode) const {
   std::string cmd;

@@ -76,6 +76,12 @@ struct DaemonOptions {
   std::map<std::string, std::string> extraEnv;
   // Appended to the generated INI file (sections the harness does not write: [apps], [log]...).
   std::string extraIni;
+  // TLS on the daemon's listener ([listen] tls_cert_file / tls_key_file, PEM files; issue 8):
+  // url() and public_url become https://, and the harness's own requests to the daemon (/readyz,
+  // publish events) verify it against listenerCaFile. Empty: plain http.
+  std::string tlsCertFile;
+  std::string tlsKeyFile;
+  std::string listenerCaFile;
 };
 
 // appkeeper serve against an emulator, with its own config, secrets and database in `dir`.
@@ -84,6 +90,13 @@ class DaemonProcess {
   DaemonProcess(const TempDir& dir, const EmulatorProcess& emulator, DaemonOptions options = {});
   void start();  // starts and waits for /readyz
   void kill();   // SIGKILL, reaped
+  // Starts `serve` without waiting for /readyz, for a test that kills it during start-up. A
+  // process still running from an earlier start is killed (SIGKILL) and reaped first.
+  void launch();
+  // After launch(): polls /readyz until 200 (true), the process exits or `timeout` passes.
+  bool waitReady(std::chrono::milliseconds timeout);
+  // The process from the last start()/launch() has not exited (false before any start).
+  bool running();
   std::optional<int> terminate();  // SIGTERM, returns the exit code
   // Writes the config file again: the generated part with `extraIni` instead of the options'.
   void rewriteConfig(const std::string& extraIni);
@@ -95,6 +108,13 @@ class DaemonProcess {
   // A signed teamsApp.published event; returns the HTTP status.
   int sendPublishEvent(const std::string& teamsAppId, const std::string& version,
                        const std::string& webhookId);
+  // The same event with the whole answer (status, Retry-After...) and a chosen timeout.
+  // Safe to call from several threads at once.
+  HttpResult publishEvent(const std::string& teamsAppId, const std::string& version,
+                          const std::string& webhookId,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+  // The running `serve` process id (for /proc and prlimit), -1 when it is not running.
+  int pid() const;
   // `appkeeper audit --db ... --format jsonl [args]`, parsed.
   std::vector<nlohmann::json> audit(const std::vector<std::string>& args = {}) const;
   // `appkeeper ARGS` with extraEnv; stdout returned, stderr appended to cli.log in the dir.

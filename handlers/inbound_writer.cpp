@@ -1,0 +1,146 @@
+#include "handlers/inbound_writer.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace appkeeper::handlers {
+
+// One submitted write. Guarded by the writer's mu_.
+struct InboundWriter::Pending {
+  explicit Pending(store::InboundWrite w) : write(std::move(w)) {}
+  store::InboundWrite write;
+  bool taken = false;  // in the writer's hands: its answer will come, wait for it
+  std::optional<Result<store::InboundWriteOutcome>> result;
+  std::condition_variable answered;
+};
+
+InboundWriter::InboundWriter(std::unique_ptr<store::Store> store, Options options)
+    : store_(std::move(store)), options_(options) {
+  if (options_.startThread) thread_ = std::thread([this] { run(); });
+}
+
+InboundWriter::~InboundWriter() { stop(); }
+
+Result<store::InboundWriteOutcome> InboundWriter::submit(store::InboundWrite write) {
+  auto pending = std::make_shared<Pending>(std::move(write));
+  std::unique_lock lock(mu_);
+  if (stopping_) return Error::transient("the inbound writer is stopping; retry later");
+  if (queue_.size() >= options_.maxQueued) {
+    return Error::transient("the inbound write queue is full (" +
+                            std::to_string(options_.maxQueued) + " waiting); retry later");
+  }
+  queue_.push_back(pending);
+  work_.notify_one();
+  queued_.notify_all();
+  if (!pending->answered.wait_for(lock, options_.wait,
+                                  [&] { return pending->taken || pending->result; })) {
+    // Still queued: withdrawn, so it is never written and the 503 tells the truth.
+    queue_.erase(std::find(queue_.begin(), queue_.end(), pending));
+    return Error::transient("the write was not started within " +
+                            std::to_string(options_.wait.count()) + " ms; retry later");
+  }
+  pending->answered.wait(lock, [&] { return pending->result.has_value(); });
+  return std::move(*pending->result);
+}
+
+Result<bool> InboundWriter::acceptCatalogEvent(const std::string& webhookId,
+                                               const std::string& payload,
+                                               const store::AuditRecord& audit) {
+  store::InboundWrite w;
+  w.kind = store::InboundWrite::Kind::kCatalogEvent;
+  w.webhookId = webhookId;
+  w.payload = payload;
+  w.audits.push_back(audit);
+  auto done = submit(std::move(w));
+  if (!done) return done.error();
+  return done->fresh;
+}
+
+Result<std::optional<int64_t>> InboundWriter::acceptNotification(
+    const std::string& payload, const std::vector<store::AuditRecord>& audits) {
+  store::InboundWrite w;
+  w.kind = store::InboundWrite::Kind::kNotification;
+  w.payload = payload;
+  w.audits = audits;
+  auto done = submit(std::move(w));
+  if (!done) return done.error();
+  return done->inboxId;
+}
+
+size_t InboundWriter::writeQueued() {
+  std::unique_lock lock(mu_);
+  return writeBatch(lock);
+}
+
+size_t InboundWriter::queued() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+bool InboundWriter::waitUntilQueued(size_t n, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mu_);
+  return queued_.wait_for(lock, timeout, [&] { return queue_.size() >= n; });
+}
+
+void InboundWriter::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !thread_.joinable() && queue_.empty()) return;
+    stopping_ = true;
+  }
+  work_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+    return;
+  }
+  // No thread: what is queued is written here, so no accepted submit() is left waiting.
+  std::unique_lock lock(mu_);
+  while (writeBatch(lock) > 0) {
+  }
+}
+
+void InboundWriter::run() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and everything queued was written
+    writeBatch(lock);
+  }
+}
+
+size_t InboundWriter::writeBatch(std::unique_lock<std::mutex>& lock) {
+  const size_t count = std::min(queue_.size(), options_.maxBatch);
+  if (count == 0) return 0;
+  std::vector<std::shared_ptr<Pending>> batch(queue_.begin(),
+                                              queue_.begin() + static_cast<std::ptrdiff_t>(count));
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
+  std::vector<store::InboundWrite> writes;
+  writes.reserve(count);
+  for (auto& p : batch) {
+    p->taken = true;
+    p->answered.notify_all();
+    writes.push_back(std::move(p->write));
+  }
+  lock.unlock();
+  // The fsync happens here, with no lock held, so requests keep queueing the next batch.
+  auto results = store_->acceptInboundBatch(writes);
+  lock.lock();
+  for (size_t i = 0; i < count; ++i) {
+    if (!results) {
+      batch[i]->result = results.error();
+    } else if (results->size() != count) {
+      batch[i]->result =
+          Error::internal("the store answered a batch of " + std::to_string(count) +
+                          " inbound writes with " + std::to_string(results->size()) + " results");
+    } else {
+      batch[i]->result = std::move((*results)[i]);
+    }
+    batch[i]->answered.notify_all();
+  }
+  return count;
+}
+
+}  // namespace appkeeper::handlers

@@ -1,0 +1,154 @@
+#include "handlers/inbound_writer.h"
+
+#include <catch2/catch.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fakes/fake_clock.h"
+#include "fakes/temp_dir.h"
+#include "handlers_test_support.h"
+
+using namespace appkeeper;
+using namespace appkeeper::handlers;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr milliseconds kLong{10000};  // a bound for waits that end as soon as the event comes
+
+store::InboundWrite catalogWrite(const std::string& webhookId) {
+  store::InboundWrite w;
+  w.kind = store::InboundWrite::Kind::kCatalogEvent;
+  w.webhookId = webhookId;
+  w.payload = R"({"id":")" + webhookId + "\"}";
+  store::AuditRecord a;
+  a.event = "catalog-event";
+  w.audits.push_back(a);
+  return w;
+}
+
+InboundWriter::Options manual(milliseconds wait = kLong, size_t maxQueued = 16) {
+  InboundWriter::Options o;
+  o.startThread = false;
+  o.wait = wait;
+  o.maxQueued = maxQueued;
+  return o;
+}
+
+size_t auditCount(const std::string& path, const Clock& clock) {
+  auto s = testing::openStore(path, clock);
+  auto all = s->queryAudit({});
+  REQUIRE(all.ok());
+  auto chain = s->verifyAuditChain();
+  REQUIRE(chain.ok());
+  CHECK(chain->ok());
+  return all->size();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "writes queued together are committed as one batch and every caller gets its own answer",
+    "[handlers]") {
+  testing::TempDir dir;
+  testing::FakeClock clock;
+  const std::string path = dir.file("appkeeper.db");
+  InboundWriter writer(testing::openStore(path, clock), manual());
+  std::vector<std::optional<Result<store::InboundWriteOutcome>>> answers(3);
+  std::vector<std::thread> senders;
+  const std::vector<std::string> ids = {"msg_1", "msg_2", "msg_1"};
+  for (size_t i = 0; i < ids.size(); ++i) {
+    // One at a time, so the queue (and the audit chain) has a known order.
+    senders.emplace_back([&, i] { answers[i] = writer.submit(catalogWrite(ids[i])); });
+    REQUIRE(writer.waitUntilQueued(i + 1, kLong));
+  }
+  CHECK(writer.writeQueued() == 3);
+  for (auto& t : senders) t.join();
+  REQUIRE(answers[0]->ok());
+  REQUIRE(answers[1]->ok());
+  REQUIRE(answers[2]->ok());
+  CHECK((*answers[0])->fresh);
+  CHECK((*answers[1])->fresh);
+  CHECK_FALSE((*answers[2])->fresh);  // the same webhook-id: acknowledged, not acted on
+  CHECK(writer.writeQueued() == 0);
+  CHECK(auditCount(path, clock) == 3);
+}
+
+TEST_CASE("a write still queued when its wait ends is withdrawn, answered kTransient and never "
+          "written",
+          "[handlers]") {
+  testing::TempDir dir;
+  testing::FakeClock clock;
+  const std::string path = dir.file("appkeeper.db");
+  InboundWriter writer(testing::openStore(path, clock), manual(milliseconds(0)));
+  auto answer = writer.submit(catalogWrite("msg_1"));
+  REQUIRE_FALSE(answer.ok());
+  CHECK(answer.error().kind == ErrorKind::kTransient);
+  CHECK(writer.queued() == 0);
+  CHECK(writer.writeQueued() == 0);
+  CHECK(auditCount(path, clock) == 0);
+}
+
+TEST_CASE("a full write queue refuses a write at once with kTransient", "[handlers]") {
+  testing::TempDir dir;
+  testing::FakeClock clock;
+  const std::string path = dir.file("appkeeper.db");
+  InboundWriter writer(testing::openStore(path, clock), manual(kLong, 1));
+  std::optional<Result<store::InboundWriteOutcome>> first;
+  std::thread sender([&] { first = writer.submit(catalogWrite("msg_1")); });
+  REQUIRE(writer.waitUntilQueued(1, kLong));
+  auto refused = writer.submit(catalogWrite("msg_2"));
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().kind == ErrorKind::kTransient);
+  CHECK(writer.writeQueued() == 1);
+  sender.join();
+  CHECK(first->ok());
+  CHECK(auditCount(path, clock) == 1);
+}
+
+TEST_CASE("stopping the writer writes what is queued and refuses later writes", "[handlers]") {
+  testing::TempDir dir;
+  testing::FakeClock clock;
+  const std::string path = dir.file("appkeeper.db");
+  InboundWriter writer(testing::openStore(path, clock), manual());
+  std::optional<Result<store::InboundWriteOutcome>> queued;
+  std::thread sender([&] { queued = writer.submit(catalogWrite("msg_1")); });
+  REQUIRE(writer.waitUntilQueued(1, kLong));
+  writer.stop();
+  sender.join();
+  REQUIRE(queued->ok());
+  CHECK((*queued)->fresh);
+  auto late = writer.submit(catalogWrite("msg_2"));
+  REQUIRE_FALSE(late.ok());
+  CHECK(late.error().kind == ErrorKind::kTransient);
+  CHECK(auditCount(path, clock) == 1);
+}
+
+TEST_CASE("with its own thread the writer commits every write of many concurrent senders",
+          "[handlers]") {
+  testing::TempDir dir;
+  testing::FakeClock clock;
+  const std::string path = dir.file("appkeeper.db");
+  constexpr int kSenders = 6;
+  constexpr int kEach = 15;
+  std::vector<int> failures(kSenders, 0);
+  {
+    InboundWriter::Options o;
+    o.wait = kLong;
+    InboundWriter writer(testing::openStore(path, clock), o);
+    std::vector<std::thread> senders;
+    for (int s = 0; s < kSenders; ++s) {
+      senders.emplace_back([&, s] {
+        for (int i = 0; i < kEach; ++i) {
+          auto r = writer.submit(catalogWrite("msg_" + std::to_string(s) + "_" + std::to_string(i)));
+          if (!r.ok() || !r->fresh) ++failures[static_cast<size_t>(s)];
+        }
+      });
+    }
+    for (auto& t : senders) t.join();
+  }
+  CHECK(failures == std::vector<int>(kSenders, 0));
+  CHECK(auditCount(path, clock) == kSenders * kEach);
+}
