@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# Ingest benchmark (issue 7 item 3): how fast `appkeeper serve` accepts valid Graph change
+# notifications (POST /graph/notifications) and signed catalog publish events
+# (POST /events/catalog) with durable persistence on (its normal store: WAL, synchronous=FULL,
+# one transaction per delivery with its audit records), beside bench/ingest_bare.cpp (a bare
+# Poco HTTPServer with the inbound listener's thread settings, answering 202 without persisting),
+# both measured in the same run. Prints Markdown tables.
+#
+#   bench/run_ingest.sh [BUILD_DIR]          (default: build)
+#
+# Needs: wrk, curl, jq, sqlite3, python3 (apt-get install wrk curl jq sqlite3 python3), and in
+# BUILD_DIR the targets appkeeper graph-emulator ingest_bare ingest_sign ingest_load:
+#   cmake --build BUILD_DIR --target appkeeper graph-emulator ingest_bare ingest_sign ingest_load
+# Environment knobs (defaults): DURATION=10 (seconds per measurement), CONNECTIONS=8 (below the
+# inbound server's in-flight cap, 12 = 3/4 of its 16 threads, past which it sheds with 503 +
+# Connection: close; and Poco holds a thread per keep-alive connection), WRK_THREADS=2,
+# RATES="5000 200" (open-loop rates for ingest_load), PERF=0 (1: `perf record -g` on the daemon
+# during the closed-loop notification run; report in PERF_OUT, default ./ingest-perf.txt),
+# KEEP=0 (1: keep the work dir with the daemon's log, database and core file if it crashed).
+#
+# Measures: (1) wrk, closed loop: the most requests/s each server answers, p50/p99 as wrk sees
+# them; (2) build/bench/ingest_load, open loop at each fixed rate (what wrk2 would do; wrk2 is
+# not in Debian): latency from each request's due time, so queueing shows.
+# The daemon talks to a graph-emulator (5 teams) for its token and its subscription; the
+# notifications carry that subscription's real id and clientState (read from the daemon's
+# database), so they are accepted and persisted, not rejected.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+build="$(cd "${1:-$here/../build}" && pwd)"
+duration="${DURATION:-10}"
+connections="${CONNECTIONS:-8}"
+wrk_threads="${WRK_THREADS:-2}"
+rates="${RATES-5000 200}"  # RATES="" skips the open loop
+perf_on="${PERF:-0}"
+perf_out="${PERF_OUT:-$PWD/ingest-perf.txt}"
+keep="${KEEP:-0}"  # 1: keep the work dir (daemon log, database, a core file if it crashed)
+
+for tool in wrk curl jq sqlite3 python3; do
+  command -v "$tool" >/dev/null || { echo "run_ingest: $tool is missing (apt-get install $tool)" >&2; exit 2; }
+done
+for exe in daemon/appkeeper emulator/graph-emulator bench/ingest_bare bench/ingest_sign bench/ingest_load; do
+  [[ -x "$build/$exe" ]] || { echo "run_ingest: $build/$exe is missing; build it (see the header of $0)" >&2; exit 2; }
+done
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/appkeeper-ingest-XXXXXX")"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ "$keep" == 1 ]]; then echo "work dir kept: $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+# Polls `$@` every 0.1 s until it succeeds, at most $1 seconds.
+wait_for() {
+  local seconds="$1"; shift
+  local deadline=$((SECONDS + seconds))
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+first_line_has() { [[ -s "$1" ]] && head -n1 "$1" | grep -q "^listening on "; }
+url_of() { head -n1 "$1" | sed 's/^listening on //'; }
+load1() { cut -d' ' -f1 /proc/loadavg; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+tenant=11111111-1111-1111-1111-111111111111
+client=22222222-2222-2222-2222-222222222222
+
+# --- the emulator and the daemon ---------------------------------------------------------------
+# HTTPS, as Graph is: the daemon's production path. (Over plain http the daemon never initialises
+# Poco's SSL, and the per-request Poco::Crypto::DigestEngine in handlers/hmac.cpp then races on
+# OpenSSLInitializer's reference count: a segfault under load, see bench/RESULTS.md.)
+"$build/emulator/graph-emulator" --port 0 --teams 5 --seed 3 --tenant "$tenant" \
+  --client-id "$client" --client-secret emulator-secret --tls --tls-ca-out "$work/emulator-ca.pem" \
+  >"$work/emulator.out" 2>"$work/emulator.log" &
+pids+=($!)
+wait_for 20 first_line_has "$work/emulator.out" || { cat "$work/emulator.log" >&2; exit 1; }
+emulator="$(url_of "$work/emulator.out")"
+
+port="$(free_port)"
+printf 'emulator-secret\n' >"$work/client_secret"
+printf 'whsec_%s\n' "$(head -c 32 /dev/urandom | base64 -w0)" >"$work/catalog_secret"
+chmod 600 "$work/client_secret" "$work/catalog_secret"
+cat >"$work/appkeeper.ini" <<EOF
+[listen]
+address = 127.0.0.1
+port = $port
+public_url = http://127.0.0.1:$port
+[graph]
+base_url = $emulator/v1.0
+token_url = $emulator/{tenant}/oauth2/v2.0/token
+tenant_id = $tenant
+client_id = $client
+client_secret_file = $work/client_secret
+ca_file = $work/emulator-ca.pem
+[store]
+path = $work/appkeeper.db
+[catalog_events]
+secret_file = $work/catalog_secret
+[log]
+target = stderr
+EOF
+# In the work dir, so a crash leaves its core file there (KEEP=1 keeps it).
+(cd "$work" && { [[ "$keep" == 1 ]] && ulimit -c unlimited; exec "$build/daemon/appkeeper" serve --config "$work/appkeeper.ini"; }) 2>"$work/daemon.log" &
+daemon_pid=$!
+pids+=("$daemon_pid")
+daemon="http://127.0.0.1:$port"
+ready() { [[ "$(curl -s -o /dev/null -w '%{http_code}' "$daemon/readyz")" == 200 ]]; }
+wait_for 30 ready || { echo "run_ingest: the daemon did not become ready" >&2; cat "$work/daemon.log" >&2; exit 1; }
+
+subscription() {
+  sqlite3 -separator $'\t' "$work/appkeeper.db" \
+    "SELECT id, client_state, resource FROM subscriptions WHERE id NOT LIKE 'pending:%' LIMIT 1" \
+    >"$work/subscription" 2>/dev/null && [[ -s "$work/subscription" ]]
+}
+wait_for 30 subscription || { echo "run_ingest: the daemon made no subscription" >&2; cat "$work/daemon.log" >&2; exit 1; }
+IFS=$'\t' read -r sub_id client_state resource <"$work/subscription"
+app_id="$(sed -E 's#.*teamsApps/([^/]+)/installations.*#\1#' <<<"$resource")"
+installation="$(curl -s --cacert "$work/emulator-ca.pem" "$emulator/_emulator/installations?teamsAppId=$app_id" | jq -r '.[0].id // "bench-installation"')"
+
+# --- the bodies --------------------------------------------------------------------------------
+jq -cn --arg s "$sub_id" --arg c "$client_state" --arg t "$tenant" --arg a "$app_id" --arg i "$installation" '
+  {value: [{subscriptionId: $s, subscriptionExpirationDateTime: "2030-01-01T00:00:00.0000000Z",
+            changeType: "updated", clientState: $c, tenantId: $t,
+            resource: "appCatalogs/teamsApps(\u0027\($a)\u0027)/installations(\u0027\($i)\u0027)",
+            resourceData: {id: $i, "@odata.type": "#Microsoft.Graph.teamsAppInstallation",
+                           "@odata.id": "appCatalogs/teamsApps(\u0027\($a)\u0027)/installations(\u0027\($i)\u0027)"}}]}' \
+  | tr -d '\n' >"$work/notify.json"
+jq -cn --arg t "$tenant" --arg a "$app_id" --arg ts "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '
+  {type: "teamsApp.published", timestamp: $ts, data: {tenantId: $t, teamsAppId: $a, version: "1.0.1"}}' \
+  | tr -d '\n' >"$work/catalog.json"
+
+# Probe once each, so a setup mistake shows as such and not as a slow server.
+probe_notify="$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+  --data-binary @"$work/notify.json" "$daemon/graph/notifications")"
+"$build/bench/ingest_sign" --secret-file "$work/catalog_secret" --body-file "$work/catalog.json" \
+  --count 1 --out "$work/probe.tsv"
+IFS=$'\t' read -r pid_ ts_ sig_ <"$work/probe.tsv"
+probe_catalog="$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+  -H "webhook-id: $pid_" -H "webhook-timestamp: $ts_" -H "webhook-signature: $sig_" \
+  --data-binary @"$work/catalog.json" "$daemon/events/catalog")"
+if [[ "$probe_notify" != 202 || "$probe_catalog" != 202 ]]; then
+  echo "run_ingest: probe answers: notifications $probe_notify, catalog $probe_catalog (want 202)" >&2
+  tail -n 20 "$work/daemon.log" >&2
+  exit 1
+fi
+accepted_before="$(sqlite3 "$work/appkeeper.db" "SELECT count(*) FROM audit WHERE outcome = 'accepted'")"
+
+"$build/bench/ingest_bare" >"$work/bare.out" 2>"$work/bare.log" &
+bare_pid=$!
+pids+=("$bare_pid")
+wait_for 10 first_line_has "$work/bare.out" || { cat "$work/bare.log" >&2; exit 1; }
+bare="$(url_of "$work/bare.out")"
+
+# --- closed loop: wrk ----------------------------------------------------------------------------
+echo "## Ingest: appkeeper serve vs a bare Poco handler ($(date -u '+%Y-%m-%d %H:%M UTC'))"
+echo
+echo "nproc: $(nproc), loadavg at start: $(cat /proc/loadavg), $(uname -srm)"
+echo "wrk -t$wrk_threads -c$connections -d${duration}s; ingest_load --connections $connections --duration $duration"
+echo
+echo "### Closed loop (wrk): the most each server answers"
+echo
+echo "| route | server | answered/s | 2xx/s | p50 ms | p99 ms | max ms | non-2xx | socket errors | server CPU % | load (1 min) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+
+declare -A rps
+run_wrk() {  # route label url server_pid [signed]
+  local route="$1" label="$2" url="$3" spid="$4" signed="${5:-}"
+  local env_signed=""
+  if [[ -n "$signed" ]]; then
+    "$build/bench/ingest_sign" --secret-file "$work/catalog_secret" --body-file "$work/catalog.json" \
+      --count 100000 --out "$work/signed.tsv"
+    env_signed="$work/signed.tsv"
+  fi
+  local perf_pid=""
+  if [[ "$perf_on" == 1 && "$label" == appkeeper && "$route" == /graph/notifications ]]; then
+    perf record -g -p "$spid" -o "$work/perf.data" -- sleep "$duration" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
+  if [[ "$perf_on" == 1 && "$label" == appkeeper && "$route" == /events/catalog ]]; then
+    # Where the threads wait, not just where they run: a per-thread syscall summary.
+    timeout -s INT "$duration" perf trace -s -p "$spid" -o "$work/trace.txt" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
+  local t0 c0 out
+  t0="$(date +%s.%N)"; c0="$(cpu_ticks "$spid")"
+  out="$(INGEST_BODY_FILE="$work/$( [[ $route == /events/catalog ]] && echo catalog || echo notify ).json" \
+    INGEST_SIGNED="$env_signed" INGEST_THREADS="$wrk_threads" \
+    wrk -t"$wrk_threads" -c"$connections" -d"${duration}s" --timeout 5s -s "$here/ingest_wrk.lua" "$url$route")"
+  local c1 t1 cpu
+  c1="$(cpu_ticks "$spid")"; t1="$(date +%s.%N)"
+  cpu="$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", 100 * c / hz / (b - a) }')"
+  [[ -n "$perf_pid" ]] && wait "$perf_pid" || true
+  local line
+  line="$(grep '^RESULT ' <<<"$out" || true)"
+  if [[ -z "$line" ]]; then echo "| $route | $label | wrk failed | | | | | | | | |"; echo "$out" >&2; return; fi
+  declare -A r
+  for kv in ${line#RESULT }; do r[${kv%%=*}]="${kv#*=}"; done
+  # Only 2xx answers count as ingested: a fast 503 ("busy, retry") is not throughput.
+  local ok
+  ok="$(awk -v n="${r[requests]}" -v bad="${r[non2xx]}" -v s="${r[seconds]}" 'BEGIN { printf "%.0f", (n - bad) / s }')"
+  rps["$route $label"]="$ok"
+  local note=""
+  [[ "${r[wrapped]}" != 0 ]] && note=" (webhook-ids reused ${r[wrapped]}x)"
+  kill -0 "$spid" 2>/dev/null || note="$note **(server died during the run)**"
+  echo "| $route | $label$note | ${r[rps]} | $ok | ${r[p50_ms]} | ${r[p99_ms]} | ${r[max_ms]} | ${r[non2xx]} | ${r[socket_errors]} | $cpu | $(load1) |"
+}
+
+for route in /graph/notifications /events/catalog; do
+  signed=""; [[ "$route" == /events/catalog ]] && signed=1
+  run_wrk "$route" appkeeper "$daemon" "$daemon_pid" "$signed"
+  run_wrk "$route" bare "$bare" "$bare_pid" "$signed"
+done
+echo
+echo "| route | appkeeper ÷ bare (2xx/s) | target |"
+echo "|---|---|---|"
+for route in /graph/notifications /events/catalog; do
+  ratio="$(awk -v a="${rps["$route appkeeper"]:-0}" -v b="${rps["$route bare"]:-0}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }')"
+  echo "| $route | $ratio | ≥ 0.4 |"
+done
+
+if [[ "$perf_on" == 1 && -f "$work/perf.data" ]]; then
+  {
+    echo "# perf record -g, closed-loop /graph/notifications run: CPU by library"
+    perf report -i "$work/perf.data" --stdio --sort dso 2>/dev/null | grep -E '^ +[0-9]' | head -15 || true
+    echo "# the same, with children: the calls the CPU went to"
+    perf report -i "$work/perf.data" --stdio --children --sort sym 2>/dev/null | grep -E '^ +[0-9]' | head -60 || true
+    echo "# perf trace -s, closed-loop /events/catalog run: syscalls per thread"
+    cat "$work/trace.txt" 2>/dev/null || true
+  } >"$perf_out"
+  echo
+  echo "perf figures of the daemon during the closed-loop runs: $perf_out"
+fi
+
+# --- open loop: ingest_load at fixed rates -------------------------------------------------------
+echo
+echo "### Open loop (ingest_load): latency from each request's due time"
+echo
+header="--header"
+for rate in $rates; do
+  for route in /graph/notifications /events/catalog; do
+    body="$work/notify.json"; secret=()
+    if [[ "$route" == /events/catalog ]]; then body="$work/catalog.json"; secret=(--secret-file "$work/catalog_secret"); fi
+    for target in appkeeper bare; do
+      url="$daemon"; [[ "$target" == bare ]] && url="$bare"
+      "$build/bench/ingest_load" $header --url "$url$route" --body-file "$body" "${secret[@]}" \
+        --rate "$rate" --duration "$duration" --connections "$connections" --label "$route $target"
+      header=""
+      if ! kill -0 "$daemon_pid" 2>/dev/null; then
+        echo
+        echo "**appkeeper serve died during the run** ($(grep -c . "$work/daemon.log") log lines; KEEP=1 keeps its log and core file)"
+        exit 1
+      fi
+    done
+  done
+done
+
+accepted_after="$(sqlite3 "$work/appkeeper.db" "SELECT count(*) FROM audit WHERE outcome = 'accepted'")"
+echo
+echo "Deliveries the daemon persisted during the run (audit outcome accepted): $((accepted_after - accepted_before))"
+echo "loadavg at end: $(cat /proc/loadavg)"
