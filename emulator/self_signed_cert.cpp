@@ -1,6 +1,6 @@
 #include "emulator/self_signed_cert.h"
 
-#include "emulator/openssl_handles.h"
+#include "common/openssl_pem.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 #include "emulator/tls_contexts.h"
 
-#include "emulator/openssl_handles.h"
+#include "common/openssl_pem.h"
 
 #include <Poco/Exception.h>
 #include <Poco/Net/NetSSL.h>
@@ -26,34 +26,6 @@ void initializeSslOnce() {
 }
 
 using namespace openssl;
-
-// An encrypted key must fail instead of OpenSSL prompting on the terminal.
-int noPassphrase(char*, int, int, void*) { return 0; }
-
-// The most specific (last) of OpenSSL's queued errors, for an error message.
-std::string lastOpensslError() {
-  const std::string all = drainErrors();
-  if (all.empty()) return "no details from OpenSSL";
-  const size_t sep = all.rfind("; ");
-  return sep == std::string::npos ? all : all.substr(sep + 2);
-}
-
-BioPtr memoryBio(const std::string& text) {
-  return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-}
-
-std::vector<CertPtr> readCertificates(const std::string& pem) {
-  std::vector<CertPtr> out;
-  BioPtr bio = memoryBio(pem);
-  // Bounded by the input: each read consumes one PEM block.
-  while (bio) {
-    CertPtr cert(PEM_read_bio_X509(bio.get(), nullptr, noPassphrase, nullptr));
-    if (!cert) break;
-    out.push_back(std::move(cert));
-  }
-  ERR_clear_error();  // the read that ended the loop left "no start line"
-  return out;
-}
 
 Result<std::string> readFile(const std::string& path, const std::string& option) {
   std::ifstream in(path, std::ios::binary);
@@ -83,7 +55,7 @@ Result<std::string> lastCertificatePem(const std::string& chainPem) {
   if (certs.empty()) return Error::invalidInput("no PEM certificate found");
   BioPtr out(BIO_new(BIO_s_mem()));
   if (!out || PEM_write_bio_X509(out.get(), certs.back().get()) != 1) {
-    return Error::internal("cannot encode a certificate: " + lastOpensslError());
+    return Error::internal("cannot encode a certificate: " + lastError());
   }
   char* data = nullptr;
   const long size = BIO_get_mem_data(out.get(), &data);
@@ -94,12 +66,10 @@ Result<Poco::Net::Context::Ptr> makeServerTlsContext(const ServerTlsMaterial& ma
   initializeSslOnce();
   auto certs = readCertificates(material.certificateChainPem);
   if (certs.empty()) return Error::invalidInput("the TLS certificate holds no PEM certificate");
-  BioPtr keyBio = memoryBio(material.privateKeyPem);
-  KeyPtr key(keyBio ? PEM_read_bio_PrivateKey(keyBio.get(), nullptr, noPassphrase, nullptr)
-                    : nullptr);
+  KeyPtr key = readPrivateKey(material.privateKeyPem);
   if (!key) {
     return Error::invalidInput("the TLS key is not an unencrypted PEM private key (" +
-                               lastOpensslError() + ")");
+                               lastError() + ")");
   }
   try {
     Poco::Net::Context::Params params;
@@ -111,17 +81,17 @@ Result<Poco::Net::Context::Ptr> makeServerTlsContext(const ServerTlsMaterial& ma
     context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
     SSL_CTX* ssl = context->sslContext();
     if (SSL_CTX_use_certificate(ssl, certs.front().get()) != 1) {
-      return Error::invalidInput("the TLS certificate cannot be used: " + lastOpensslError());
+      return Error::invalidInput("the TLS certificate cannot be used: " + lastError());
     }
     for (size_t i = 1; i < certs.size(); ++i) {
       if (SSL_CTX_add1_chain_cert(ssl, certs[i].get()) != 1) {
         return Error::invalidInput("the TLS certificate chain cannot be used: " +
-                                   lastOpensslError());
+                                   lastError());
       }
     }
     if (SSL_CTX_use_PrivateKey(ssl, key.get()) != 1 || SSL_CTX_check_private_key(ssl) != 1) {
       return Error::invalidInput("the TLS key does not match the certificate (" +
-                                 lastOpensslError() + ")");
+                                 lastError() + ")");
     }
     return context;
   } catch (const Poco::Exception& e) {

@@ -8,12 +8,7 @@
 #include <Poco/Net/ServerSocketImpl.h>
 #include <Poco/Net/StreamSocket.h>
 #include <openssl/asn1.h>
-#include <openssl/bio.h>
-#include <openssl/bn.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -23,20 +18,13 @@
 #include <system_error>
 #include <vector>
 
+#include "common/openssl_pem.h"
+
 namespace appkeeper::handlers {
 namespace {
 
-template <auto Free>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
-using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using CertPtr = std::unique_ptr<X509, Deleter<X509_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
-using BnPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
+using namespace openssl;
+
 struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
 };
@@ -55,20 +43,6 @@ void initializeSslOnce() {
   // Never uninitialised: contexts may live until process exit.
   static std::once_flag once;
   std::call_once(once, [] { Poco::Net::initializeSSL(); });
-}
-
-// An encrypted key must fail instead of OpenSSL prompting on the terminal.
-int noPassphrase(char*, int, int, void*) { return 0; }
-
-// The most specific (last) of this thread's queued OpenSSL errors; the queue is emptied.
-std::string lastOpensslError() {
-  std::string last;
-  for (unsigned long e = ERR_get_error(); e != 0; e = ERR_get_error()) {
-    char buffer[256];
-    ERR_error_string_n(e, buffer, sizeof buffer);
-    last = buffer;
-  }
-  return last.empty() ? "no details from OpenSSL" : last;
 }
 
 Result<std::string> readPemFile(const std::string& path, const std::string& what) {
@@ -92,23 +66,6 @@ Result<std::string> readPemFile(const std::string& path, const std::string& what
     return Error::permanent("cannot read the " + what + " " + path + ": read error");
   }
   return text;
-}
-
-BioPtr memoryBio(const std::string& text) {
-  return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-}
-
-std::vector<CertPtr> readCertificates(const std::string& pem) {
-  std::vector<CertPtr> out;
-  BioPtr bio = memoryBio(pem);
-  // Bounded by the input: each read consumes one PEM block.
-  while (bio) {
-    CertPtr cert(PEM_read_bio_X509(bio.get(), nullptr, noPassphrase, nullptr));
-    if (!cert) break;
-    out.push_back(std::move(cert));
-  }
-  ERR_clear_error();  // the read that ended the loop left "no start line"
-  return out;
 }
 
 std::string subjectOf(X509* cert) {
@@ -167,12 +124,10 @@ Result<Loaded> loadPair(const ListenerTlsFiles& files) {
                             " holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the "
                             "server certificate, then its intermediates, in PEM");
   }
-  BioPtr keyBio = memoryBio(*keyText);
-  KeyPtr key(keyBio ? PEM_read_bio_PrivateKey(keyBio.get(), nullptr, noPassphrase, nullptr)
-                    : nullptr);
+  KeyPtr key = readPrivateKey(*keyText);
   if (!key) {
     return Error::permanent("the TLS key file " + files.keyFile +
-                            " holds no unencrypted PEM private key (" + lastOpensslError() +
+                            " holds no unencrypted PEM private key (" + lastError() +
                             "); an encrypted key must be decrypted first (openssl pkey -in KEY "
                             "-out KEY.plain), then given with mode 0600");
   }
@@ -205,19 +160,19 @@ Result<Loaded> loadPair(const ListenerTlsFiles& files) {
   SSL_CTX_set_options(ssl, SSL_OP_NO_RENEGOTIATION);
   if (SSL_CTX_use_certificate(ssl, certs.front().get()) != 1) {
     return Error::permanent("the TLS certificate in " + files.certFile +
-                            " cannot be used: " + lastOpensslError());
+                            " cannot be used: " + lastError());
   }
   for (size_t i = 1; i < certs.size(); ++i) {
     if (SSL_CTX_add1_chain_cert(ssl, certs[i].get()) != 1) {
       return Error::permanent("the TLS certificate chain in " + files.certFile +
                               " cannot be used (certificate " + std::to_string(i + 1) +
-                              "): " + lastOpensslError());
+                              "): " + lastError());
     }
   }
   if (SSL_CTX_use_PrivateKey(ssl, key.get()) != 1 || SSL_CTX_check_private_key(ssl) != 1) {
     return Error::permanent("the TLS key in " + files.keyFile +
                             " cannot be used with the certificate in " + files.certFile + ": " +
-                            lastOpensslError());
+                            lastError());
   }
   X509* leaf = certs.front().get();
   loaded.info.subject = subjectOf(leaf);

@@ -326,6 +326,19 @@ HttpResult DaemonProcess::publishEvent(const std::string& teamsAppId, const std:
                   timeout);
 }
 
+HttpResult DaemonProcess::notifyUnknownSubscription(const std::string& subscriptionId,
+                                                    std::chrono::milliseconds timeout) const {
+  nlohmann::json body = {
+      {"value",
+       {{{"subscriptionId", subscriptionId},
+         {"clientState", "not-a-known-state"},
+         {"changeType", "updated"},
+         {"resource", "appCatalogs/teamsApps/00000000-0000-0000-0000-000000000001"},
+         {"tenantId", kTenant}}}}};
+  return httpCall("POST", url_ + "/graph/notifications", body.dump(),
+                  {{"Content-Type", "application/json"}}, timeout);
+}
+
 int DaemonProcess::pid() const { return process_ ? static_cast<int>(process_->pid()) : -1; }
 
 std::string DaemonProcess::runCli(const std::vector<std::string>& args, int* exitCode) const {

@@ -113,6 +113,10 @@ class DaemonProcess {
   HttpResult publishEvent(const std::string& teamsAppId, const std::string& version,
                           const std::string& webhookId,
                           std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+  // A Graph change notification for a subscription appkeeper does not know: answered 202 and
+  // kept as a "rejected" audit record, so it needs a store write like any delivery. Thread-safe.
+  HttpResult notifyUnknownSubscription(const std::string& subscriptionId,
+                                       std::chrono::milliseconds timeout) const;
   // The running `serve` process id (for /proc and prlimit), -1 when it is not running.
   int pid() const;
   // `appkeeper audit --db ... --format jsonl [args]`, parsed.

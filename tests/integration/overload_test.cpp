@@ -39,7 +39,6 @@ constexpr bool kAddressSanitizer = false;
 
 namespace {
 
-constexpr const char* kTenant = "11111111-1111-1111-1111-111111111111";
 constexpr int kClients = 64;
 constexpr int kRequestsPerClient = 20;
 
@@ -60,15 +59,7 @@ std::string floodId(int client, int request) {
 }
 
 HttpResult sendNotification(const DaemonProcess& daemon, const std::string& subscriptionId) {
-  nlohmann::json body = {
-      {"value",
-       {{{"subscriptionId", subscriptionId},
-         {"clientState", "not-a-known-state"},
-         {"changeType", "updated"},
-         {"resource", "appCatalogs/teamsApps/00000000-0000-0000-0000-000000000001"},
-         {"tenantId", kTenant}}}}};
-  return httpCall("POST", daemon.url() + "/graph/notifications", body.dump(),
-                  {{"Content-Type", "application/json"}}, 30s);
+  return daemon.notifyUnknownSubscription(subscriptionId, 30s);
 }
 
 // The flood id a record is about ("... (subscription flood-..)" or "webhook-id flood-..").

@@ -40,8 +40,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kTenant = "11111111-1111-1111-1111-111111111111";
-
 size_t behind(EmulatorProcess& emu, const std::string& appId, const std::string& version) {
   size_t n = 0;
   for (const auto& inst : emu.installations(appId)) n += inst.at("version") != version;
@@ -60,18 +58,8 @@ size_t auditCount(const DaemonProcess& daemon, const std::string& event, const s
   return n;
 }
 
-// A delivery for a subscription appkeeper does not know: answered 202 and kept as a "rejected"
-// audit record, so it needs a store write like any delivery, and its effect is that record.
 HttpResult sendNotification(const DaemonProcess& daemon, const std::string& subscriptionId) {
-  nlohmann::json body = {
-      {"value",
-       {{{"subscriptionId", subscriptionId},
-         {"clientState", "not-a-known-state"},
-         {"changeType", "updated"},
-         {"resource", "appCatalogs/teamsApps/00000000-0000-0000-0000-000000000001"},
-         {"tenantId", kTenant}}}}};
-  return httpCall("POST", daemon.url() + "/graph/notifications", body.dump(),
-                  {{"Content-Type", "application/json"}}, 20s);
+  return daemon.notifyUnknownSubscription(subscriptionId, 20s);
 }
 
 struct Fault {
