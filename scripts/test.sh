@@ -8,11 +8,11 @@
 #             AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer, plus the fuzz
 #             targets: their corpus and regression replays and a fuzzing run of
 #             APPKEEPER_FUZZ_SECONDS (default 30, see fuzz/README.md) each
-# APPKEEPER_TEST_PROFILE=release|sanitize|all (default all) picks what runs; a developer after
-# a quick answer runs one. Prints how long each step took.
+# APPKEEPER_TEST_PROFILE=release|sanitize|all (default release, what CI runs) picks what runs.
+# Prints how long each step took.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-profile=${APPKEEPER_TEST_PROFILE:-all}
+profile=${APPKEEPER_TEST_PROFILE:-release}
 case $profile in
   release | sanitize | all) ;;
   *)

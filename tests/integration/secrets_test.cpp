@@ -268,6 +268,10 @@ TEST_CASE("no secret of a full run appears in logs, audit records, answers or CL
        "offline_access openid profile"},
       {"APPKEEPER_ADMIN_TOKEN_FILE", dir.file("admin_token")}};
   options.extraIni = "[log]\nlevel = debug\n";
+  // A worker's catalog cache may still hold the previous version when a publish event's jobs
+  // arrive (it refetches at most every 2 s); such a job waits propagation_retry_seconds for the
+  // version to "propagate" (300 s by default, sized for real Graph): keep the test's wait short.
+  options.extraEnv.emplace("APPKEEPER_WORKERS_PROPAGATION_RETRY_SECONDS", "2");
   DaemonProcess daemon(dir, emu, options);
   const std::string insights = emu.appIdByName("Contoso Insights");
   const std::string tasks = emu.appIdByName("Contoso Tasks");
