@@ -74,7 +74,7 @@ std::optional<WallTime> parseRfc3339(std::string_view s) {
   if (!mi || !expect(s, pos, ':')) return std::nullopt;
   auto sec = digits(s, pos, 2);
   if (!sec || *h > 23 || *mi > 59 || *sec > 60) return std::nullopt;
-  t += hours(*h) + minutes(*mi) + seconds(*sec);
+  t += hours(*h) + minutes(*mi) + std::chrono::seconds(*sec);
   if (pos < s.size() && s[pos] == '.') {
     ++pos;
     int scale = 100;
@@ -119,7 +119,7 @@ Result<WallTime> parseSince(std::string_view text, WallTime now) {
     if (numeric) {
       switch (text.back()) {
         case 's':
-          return now - seconds(n);
+          return now - std::chrono::seconds(n);
         case 'm':
           return now - minutes(n);
         case 'h':

@@ -20,6 +20,7 @@
 #include <istream>
 #include <vector>
 
+#include "common/ascii.h"
 #include "emulator/tls_contexts.h"
 #include "emulator/url_codec.h"
 
@@ -39,11 +40,6 @@ void StopGate::stop() {
 }
 
 namespace {
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Reads at most max+1 bytes, so an oversized body is detected without reading it all.
 bool readBody(std::istream& in, size_t max, std::string& out) {
@@ -112,7 +108,7 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
     req.rawPath = uri.substr(0, q);
     req.rawQuery = q == std::string::npos ? std::string() : uri.substr(q + 1);
     req.path = percentDecode(req.rawPath, false).value_or(req.rawPath);
-    for (const auto& [name, value] : request) req.headers[lower(name)] = value;
+    for (const auto& [name, value] : request) req.headers[toLowerAscii(name)] = value;
     // A query that cannot be decoded is left empty here; the core answers it with 400.
     if (auto query = parseQuery(req.rawQuery)) req.query = std::move(*query);
     if (!readBody(request.stream(), options_.maxBodyBytes, req.body)) {

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/ascii.h"
 #include "emulator/tls_contexts.h"
 
 namespace appkeeper::emulator {
@@ -28,12 +29,6 @@ struct DeliveryTls {
 namespace {
 
 constexpr size_t kMaxAnswerBytes = 64 * 1024;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::chrono::milliseconds elapsedSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
@@ -50,7 +45,7 @@ std::optional<HttpUrl> parseHttpUrl(std::string_view url) {
   auto schemeEnd = url.find("://");
   if (schemeEnd == std::string_view::npos) return std::nullopt;
   HttpUrl out;
-  out.scheme = lower(url.substr(0, schemeEnd));
+  out.scheme = toLowerAscii(url.substr(0, schemeEnd));
   if (out.scheme != "http" && out.scheme != "https") return std::nullopt;
   std::string_view rest = url.substr(schemeEnd + 3);
   if (rest.find('#') != std::string_view::npos) return std::nullopt;
@@ -101,7 +96,7 @@ std::optional<HttpUrl> parseHttpUrl(std::string_view url) {
 }
 
 bool isLoopbackHost(std::string_view host) {
-  std::string h = lower(host);
+  std::string h = toLowerAscii(host);
   if (h == "localhost" || h == "::1") return true;
   if (h.rfind("127.", 0) != 0) return false;
   // Dotted IPv4 only, so "127.evil.example" is not loopback.

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/ascii.h"
 #include "common/result.h"
 #include "emulator/notifier.h"
 
@@ -26,14 +27,6 @@ constexpr const char* kValidationFailed =
     "Subscription validation request failed. Notification endpoint must respond with 200 OK to "
     "validation request.";
 constexpr const char* kInstallationType = "#Microsoft.Graph.teamsAppInstallation";
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) { return lower(a) == lower(b); }
 
 std::string trim(std::string_view s) {
   size_t b = 0;
@@ -131,15 +124,15 @@ Result<std::string> parseInstallationsResource(const std::string& resource) {
   std::string_view path = r.substr(0, q);
   std::string_view query = q == std::string_view::npos ? std::string_view() : r.substr(q + 1);
   auto segments = split(path, '/');
-  if (segments.size() != 4 || !iequals(segments[0], "appCatalogs") ||
-      !iequals(segments[1], "teamsApps") || !iequals(segments[3], "installations") ||
-      segments[2].empty()) {
+  if (segments.size() != 4 || !equalsIgnoreCaseAscii(segments[0], "appCatalogs") ||
+      !equalsIgnoreCaseAscii(segments[1], "teamsApps") ||
+      !equalsIgnoreCaseAscii(segments[3], "installations") || segments[2].empty()) {
     return badRequest("Resource '" + resource + "' is not supported. " + supported);
   }
   for (const auto& param : split(query, '&')) {
     if (param.empty()) continue;
     auto eq = param.find('=');
-    std::string name = lower(percentDecode(param.substr(0, eq)));
+    std::string name = toLowerAscii(percentDecode(param.substr(0, eq)));
     std::string value =
         eq == std::string::npos ? std::string() : percentDecode(param.substr(eq + 1));
     std::string filter;
@@ -151,7 +144,7 @@ Result<std::string> parseInstallationsResource(const std::string& resource) {
       filter += space ? ' ' : c;
       lastSpace = space;
     }
-    if (name != "$filter" || lower(trim(filter)) != "scopeinfo/scope eq 'team'") {
+    if (name != "$filter" || toLowerAscii(trim(filter)) != "scopeinfo/scope eq 'team'") {
       return badRequest("Resource query '" + param + "' is not supported. " + supported);
     }
   }
@@ -180,7 +173,7 @@ Status checkNotificationUrl(const SubscriptionOptions& options, const std::strin
   }
   if (!options.allowedHosts.empty() &&
       std::none_of(options.allowedHosts.begin(), options.allowedHosts.end(),
-                   [&](const std::string& h) { return iequals(h, parsed->host); })) {
+                   [&](const std::string& h) { return equalsIgnoreCaseAscii(h, parsed->host); })) {
     return badRequest(property + " host '" + parsed->host +
                       "' is not one of the emulator's allowed notification hosts.");
   }
@@ -739,7 +732,8 @@ struct SubscriptionService::Impl {
     while (path.size() > 1 && path.back() == '/') path.pop_back();
     if (!path.empty() && path.front() == '/') path.erase(0, 1);
     auto segments = split(path, '/');
-    if (segments.empty() || !iequals(segments[0], "subscriptions") || segments.size() > 3) {
+    if (segments.empty() || !equalsIgnoreCaseAscii(segments[0], "subscriptions") ||
+        segments.size() > 3) {
       return graphError(ctx, 404, "ResourceNotFound", "No subscriptions route matches " + subPath);
     }
     const std::string& m = req.method;
@@ -754,8 +748,8 @@ struct SubscriptionService::Impl {
     }
     const std::string& id = segments[1];
     if (segments.size() == 3) {
-      if (!iequals(segments[2], "reauthorize") &&
-          !iequals(segments[2], "microsoft.graph.reauthorize")) {
+      if (!equalsIgnoreCaseAscii(segments[2], "reauthorize") &&
+          !equalsIgnoreCaseAscii(segments[2], "microsoft.graph.reauthorize")) {
         return graphError(ctx, 404, "ResourceNotFound",
                           "No subscriptions route matches " + subPath);
       }
@@ -871,7 +865,7 @@ struct SubscriptionService::Impl {
       std::lock_guard lock(mu);
       WallTime now = clock().now();
       for (auto& [id, s] : subs) {
-        if (s.tenantId != tenantId || !iequals(s.teamsAppId, teamsAppId) ||
+        if (s.tenantId != tenantId || !equalsIgnoreCaseAscii(s.teamsAppId, teamsAppId) ||
             s.changeTypes.count(changeType) == 0 || s.expiration <= now) {
           continue;
         }

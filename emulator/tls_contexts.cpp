@@ -1,6 +1,7 @@
 #include "emulator/tls_contexts.h"
 
 #include "common/openssl_pem.h"
+#include "common/poco_ssl_init.h"
 
 #include <Poco/Exception.h>
 #include <Poco/Net/NetSSL.h>
@@ -12,18 +13,11 @@
 
 #include <fstream>
 #include <memory>
-#include <mutex>
 #include <sstream>
 #include <vector>
 
 namespace appkeeper::emulator {
 namespace {
-
-void initializeSslOnce() {
-  // Never uninitialised: contexts may live until process exit.
-  static std::once_flag once;
-  std::call_once(once, [] { Poco::Net::initializeSSL(); });
-}
 
 using namespace openssl;
 

@@ -8,16 +8,11 @@
 #include <openssl/x509v3.h>
 
 #include <array>
-#include <mutex>
+
+#include "common/poco_ssl_init.h"
 
 namespace appkeeper::graph {
 namespace {
-
-void initializeSslOnce() {
-  // Never uninitialised: other components may hold contexts until process exit.
-  static std::once_flag once;
-  std::call_once(once, [] { Poco::Net::initializeSSL(); });
-}
 
 thread_local std::optional<TlsVerifyFailure> tLastFailure;
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/openssl_pem.h"
+#include "common/poco_ssl_init.h"
 
 namespace appkeeper::handlers {
 namespace {
@@ -38,12 +39,6 @@ constexpr const char* kCipherList =
     "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384";
 // Far above any certificate chain or key; stops a mistaken path (a log, /dev/zero) early.
 constexpr size_t kMaxPemBytes = 1 << 20;
-
-void initializeSslOnce() {
-  // Never uninitialised: contexts may live until process exit.
-  static std::once_flag once;
-  std::call_once(once, [] { Poco::Net::initializeSSL(); });
-}
 
 Result<std::string> readPemFile(const std::string& path, const std::string& what) {
   FilePtr file(std::fopen(path.c_str(), "rb"));

@@ -5,14 +5,14 @@
 #include <sstream>
 
 #include "daemon/plan_format.h"
+#include "daemon_test_support.h"
 
 using namespace appkeeper;
 using namespace appkeeper::daemon;
+using appkeeper::daemon::testing::app;
+using appkeeper::daemon::testing::delegated;
 
 namespace {
-
-RscPermission app(const std::string& v) { return {v, "application"}; }
-RscPermission delegated(const std::string& v) { return {v, "delegated"}; }
 
 // Insights: 1.0.0 {A}, 1.1.0 {A, B}, 2.0.0 {B, C(delegated)}; 3.0.0 only submitted.
 CatalogApp insights() {

@@ -26,7 +26,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string kTenant = "11111111-1111-1111-1111-111111111111";
+const std::string kProcessTenant = "11111111-1111-1111-1111-111111111111";
 
 std::string emulatorPath() {
   const char* dir = std::getenv("APPKEEPER_BUILD_DIR");
@@ -55,7 +55,7 @@ struct Emulator {
   }
   std::string token() {
     auto r =
-        call("POST", base + "/" + kTenant + "/oauth2/v2.0/token",
+        call("POST", base + "/" + kProcessTenant + "/oauth2/v2.0/token",
              "grant_type=client_credentials&client_id=22222222-2222-2222-2222-222222222222"
              "&client_secret=emulator-secret&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",
              {{"Content-Type", "application/x-www-form-urlencoded"}}, 10s, caFile);

@@ -80,7 +80,7 @@ TEST_CASE("upgrade accepts /microsoft.graph.upgrade, an empty object and an empt
   CHECK(emu.graph("POST", upgradePath(outdatedOnes[0], "microsoft.graph.upgrade")).status == 204);
   CHECK(emu.graph("POST", upgradePath(outdatedOnes[1]), "{}").status == 204);
   CHECK(emu.graph("POST", upgradePath(outdatedOnes[2]), consentBody({})).status == 204);
-  for (int i = 0; i < 3; ++i) CHECK(current(emu, outdatedOnes[i]).upgrades == 1);
+  for (size_t i = 0; i < 3; ++i) CHECK(current(emu, outdatedOnes[i]).upgrades == 1);
 }
 
 TEST_CASE("upgrading an installation that is already current is a counted no-op 204",

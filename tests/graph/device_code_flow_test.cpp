@@ -28,7 +28,7 @@ DelegatedClient client() {
   return c;
 }
 
-struct Harness {
+struct DeviceFlowHarness {
   FakeClock clock;
   FakeTransport net;
   FakeSleeper sleeper{&clock};
@@ -78,7 +78,7 @@ void checkNoSecrets(const Error& e) {
 
 TEST_CASE("start asks the device-code endpoint for a user code with client_id and scope",
           "[graph][delegated]") {
-  Harness h;
+  DeviceFlowHarness h;
   h.net.respondJson(200, nlohmann::json{{"device_code", kDeviceCode},
                                         {"user_code", "ABCD-EFGH"},
                                         {"verification_uri", "https://microsoft.com/devicelogin"},
@@ -103,7 +103,7 @@ TEST_CASE("start asks the device-code endpoint for a user code with client_id an
 
 TEST_CASE("a device-code request the endpoint refuses names the settings to check",
           "[graph][delegated]") {
-  Harness h;
+  DeviceFlowHarness h;
   h.net.respondJson(400, pollError("invalid_client"));
   auto started = h.flow.start();
   REQUIRE_FALSE(started.ok());
@@ -114,7 +114,7 @@ TEST_CASE("a device-code request the endpoint refuses names the settings to chec
 
 TEST_CASE("polling keeps going through authorization_pending and returns the grant",
           "[graph][delegated]") {
-  Harness h;
+  DeviceFlowHarness h;
   h.net.respondJson(400, pollError("authorization_pending"));
   h.net.respondJson(400, pollError("authorization_pending"));
   h.net.respondJson(200, grantBody());
@@ -138,7 +138,7 @@ TEST_CASE("polling keeps going through authorization_pending and returns the gra
 }
 
 TEST_CASE("slow_down adds five seconds to the polling interval for good", "[graph][delegated]") {
-  Harness h;
+  DeviceFlowHarness h;
   h.net.respondJson(400, pollError("slow_down"));
   h.net.respondJson(400, pollError("authorization_pending"));
   h.net.respondJson(200, grantBody());
@@ -148,7 +148,7 @@ TEST_CASE("slow_down adds five seconds to the polling interval for good", "[grap
 }
 
 TEST_CASE("a declined sign-in ends the flow with a permanent error", "[graph][delegated]") {
-  Harness h;
+  DeviceFlowHarness h;
   h.net.respondJson(400, pollError("authorization_pending"));
   h.net.respondJson(400, pollError("authorization_declined"));
   auto grant = h.flow.poll(prompt());
@@ -162,7 +162,7 @@ TEST_CASE("a declined sign-in ends the flow with a permanent error", "[graph][de
 
 TEST_CASE("expired_token and bad_verification_code end the flow", "[graph][delegated]") {
   for (const char* code : {"expired_token", "bad_verification_code"}) {
-    Harness h;
+    DeviceFlowHarness h;
     h.net.respondJson(400, pollError(code));
     auto grant = h.flow.poll(prompt());
     REQUIRE_FALSE(grant.ok());
@@ -174,7 +174,7 @@ TEST_CASE("expired_token and bad_verification_code end the flow", "[graph][deleg
 }
 
 TEST_CASE("polling stops when the code expires by the clock", "[graph][delegated]") {
-  Harness h;
+  DeviceFlowHarness h;
   h.net.setHandler([](const graph::HttpRequest&) -> Result<graph::HttpResponse> {
     return graph::HttpResponse{400, {}, pollError("authorization_pending")};
   });
@@ -188,7 +188,7 @@ TEST_CASE("polling stops when the code expires by the clock", "[graph][delegated
 }
 
 TEST_CASE("network errors and outages while polling do not end the flow", "[graph][delegated]") {
-  Harness h;
+  DeviceFlowHarness h;
   h.net.fail(Error::transient("connection reset"));
   h.net.respond(503, "", {{"Retry-After", "12"}});
   h.net.respondJson(200, grantBody());
@@ -200,7 +200,7 @@ TEST_CASE("network errors and outages while polling do not end the flow", "[grap
 }
 
 TEST_CASE("a cancelled sleeper stops polling with kCancelledCode", "[graph][delegated]") {
-  Harness h;
+  DeviceFlowHarness h;
   h.net.respondJson(400, pollError("authorization_pending"));
   h.sleeper.cancelAfter(1);
   auto grant = h.flow.poll(prompt());

@@ -24,14 +24,14 @@ namespace {
 
 constexpr char kToken[] = "admin-token-for-the-tests-42";
 
-struct Reply {
+struct AdminReply {
   int status = 0;
   std::string body;
   std::string contentType;
   std::string wwwAuthenticate;
 };
 
-Reply get(uint16_t port, const std::string& path, const std::string& authorization = "",
+AdminReply get(uint16_t port, const std::string& path, const std::string& authorization = "",
           const std::string& method = "GET") {
   Poco::Net::HTTPClientSession session("127.0.0.1", port);
   session.setTimeout(Poco::Timespan(30, 0));
@@ -39,7 +39,7 @@ Reply get(uint16_t port, const std::string& path, const std::string& authorizati
   if (!authorization.empty()) request.set("Authorization", authorization);
   session.sendRequest(request);
   Poco::Net::HTTPResponse response;
-  Reply reply;
+  AdminReply reply;
   Poco::StreamCopier::copyToString(session.receiveResponse(response), reply.body);
   reply.status = static_cast<int>(response.getStatus());
   reply.contentType = response.getContentType();

@@ -26,7 +26,7 @@ constexpr char kTenant[] = "11111111-2222-3333-4444-555555555555";
 constexpr char kSecret[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 constexpr size_t kMaxBody = 1024;
 
-struct Reply {
+struct InboundReply {
   int status = 0;
   std::string body;
   std::string contentType;
@@ -42,7 +42,7 @@ struct Call {
   bool chunked = false;
 };
 
-Reply send(uint16_t port, const Call& call) {
+InboundReply send(uint16_t port, const Call& call) {
   Poco::Net::HTTPClientSession session("127.0.0.1", port);
   session.setTimeout(Poco::Timespan(30, 0));
   Poco::Net::HTTPRequest request(call.method, call.target, Poco::Net::HTTPMessage::HTTP_1_1);
@@ -54,7 +54,7 @@ Reply send(uint16_t port, const Call& call) {
     request.setContentLength(static_cast<std::streamsize>(call.body.size()));
   }
   session.sendRequest(request) << call.body;
-  Reply reply;
+  InboundReply reply;
   std::istream& in = session.receiveResponse(reply.response);
   Poco::StreamCopier::copyToString(in, reply.body);
   reply.status = static_cast<int>(reply.response.getStatus());

@@ -25,7 +25,7 @@ std::unique_ptr<StorePool> openPool(const std::string& path, const Clock& clock)
   return std::move(p.value());
 }
 
-struct Fixture {
+struct RouterFixture {
   testing::TempDir dir;
   testing::FakeClock clock;
   std::shared_ptr<spdlog::logger> logger = testing::nullLogger();
@@ -59,7 +59,7 @@ std::string errorBody(const std::string& code, const std::string& message) {
 }  // namespace
 
 TEST_CASE("an unknown path is a 404 with a JSON error", "[handlers]") {
-  Fixture f;
+  RouterFixture f;
   for (const char* path :
        {"/", "/graph", "/graph/notifications/", "/HEALTHZ", "/events/catalog/x"}) {
     auto r = f.router().handle(get(path));
@@ -70,7 +70,7 @@ TEST_CASE("an unknown path is a 404 with a JSON error", "[handlers]") {
 }
 
 TEST_CASE("a wrong method is a 405 naming the allowed one", "[handlers]") {
-  Fixture f;
+  RouterFixture f;
   auto getNotifications = f.router().handle(get("/graph/notifications"));
   CHECK(getNotifications.status == 405);
   CHECK(getNotifications.headers == Headers{{"Allow", "POST"}});
@@ -86,7 +86,7 @@ TEST_CASE("a wrong method is a 405 naming the allowed one", "[handlers]") {
 }
 
 TEST_CASE("a body over the limit is a 413 on every POST route", "[handlers]") {
-  Fixture f;
+  RouterFixture f;
   for (const char* path : {"/graph/notifications", "/events/catalog"}) {
     auto r = jsonPost(path, "");
     r.bodyTooLarge = true;
@@ -97,7 +97,7 @@ TEST_CASE("a body over the limit is a 413 on every POST route", "[handlers]") {
 }
 
 TEST_CASE("a body that is not application/json is a 415", "[handlers]") {
-  Fixture f;
+  RouterFixture f;
   for (const char* path : {"/graph/notifications", "/events/catalog"}) {
     for (const char* type :
          {"", "text/plain", "application/xml", "application/json; charset=latin1",
@@ -121,7 +121,7 @@ TEST_CASE("json content types with a utf-8 charset are accepted", "[handlers]") 
 }
 
 TEST_CASE("the validation handshake is exempt from the content-type check", "[handlers]") {
-  Fixture f;
+  RouterFixture f;
   InboundRequest r = jsonPost("/graph/notifications", "");
   r.contentType = "text/plain; charset=utf-8";
   r.query["validationToken"] = "token<b>";
@@ -132,7 +132,7 @@ TEST_CASE("the validation handshake is exempt from the content-type check", "[ha
 }
 
 TEST_CASE("healthz answers ok without needing the store", "[handlers]") {
-  Fixture f;
+  RouterFixture f;
   auto held = f.pool->acquire(std::chrono::milliseconds(0));  // the only connection is busy
   REQUIRE(held.has_value());
   auto r = f.router().handle(get("/healthz"));
@@ -141,7 +141,7 @@ TEST_CASE("healthz answers ok without needing the store", "[handlers]") {
 }
 
 TEST_CASE("readyz follows the readiness callback", "[handlers]") {
-  Fixture f;
+  RouterFixture f;
   CHECK(f.router().handle(get("/readyz")).status == 200);
   f.ready = false;
   auto r = f.router().handle(get("/readyz"));
@@ -151,7 +151,7 @@ TEST_CASE("readyz follows the readiness callback", "[handlers]") {
 
 TEST_CASE("when no store connection is free in time the answer is 503 with Retry-After",
           "[handlers]") {
-  Fixture f;
+  RouterFixture f;
   auto held = f.pool->acquire(std::chrono::milliseconds(0));
   REQUIRE(held.has_value());
   auto r = f.router().handle(jsonPost("/graph/notifications", R"({"value":[]})"));
@@ -162,7 +162,7 @@ TEST_CASE("when no store connection is free in time the answer is 503 with Retry
 
 TEST_CASE("valid deliveries are dispatched to their route with a borrowed connection",
           "[handlers]") {
-  Fixture f;
+  RouterFixture f;
   CHECK(f.router().handle(jsonPost("/graph/notifications", R"({"value":[]})")).status == 202);
   // A catalog event reaches signature verification (401 without headers), not a 404/415.
   auto r = f.router().handle(jsonPost("/events/catalog", "{}"));
@@ -172,7 +172,7 @@ TEST_CASE("valid deliveries are dispatched to their route with a borrowed connec
 
 TEST_CASE("the lifecycle route answers the validation handshake and takes JSON deliveries",
           "[handlers]") {
-  Fixture f;
+  RouterFixture f;
   InboundRequest handshake = jsonPost("/graph/lifecycle", "");
   handshake.contentType = "text/plain; charset=utf-8";
   handshake.query["validationToken"] = "lifecycle-token";
@@ -192,7 +192,7 @@ TEST_CASE("the lifecycle route answers the validation handshake and takes JSON d
 TEST_CASE("beyond maxInFlight a delivery is shed at once with 503, Retry-After and a closed "
           "connection",
           "[handlers]") {
-  Fixture f;
+  RouterFixture f;
   const Router router = f.router(std::chrono::seconds(30), /*maxInFlight=*/1);
   // The test holds the only store connection, so the first delivery stays in flight, waiting.
   auto held = f.pool->acquire(std::chrono::milliseconds(0));

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "integration/harness.h"
+#include "integration/rollout_checks.h"
 
 using namespace appkeeper::testing;
 using namespace std::chrono_literals;
@@ -203,12 +204,6 @@ std::string rawExchange(int port, const std::string& raw) {
   }
   ::close(fd);
   return answer;
-}
-
-size_t behind(EmulatorProcess& emu, const std::string& app, const std::string& version) {
-  size_t n = 0;
-  for (const auto& inst : emu.installations(app)) n += inst.at("version") != version;
-  return n;
 }
 
 std::vector<BadRequest> table(const std::string& secret, const Subscription& sub,
@@ -452,7 +447,7 @@ TEST_CASE("bad inbound requests get their exact answer, create no job and are co
   auto prime = httpCall("POST", daemon.url() + "/events/catalog", primeBody,
                         signedHeaders(secret, "msg_prime", primeBody));
   REQUIRE(prime.status == 202);
-  REQUIRE(eventually([&] { return behind(emu, app, "9.0.0") == 0; }, 60s));
+  REQUIRE(eventually([&] { return installationsBehind(emu, app, "9.0.0") == 0; }, 60s));
   REQUIRE(eventually([&] { return idle(daemon) && storedSubscription(daemon).has_value(); }, 30s));
   const Subscription sub = *storedSubscription(daemon);
   REQUIRE(counts(daemon).jobs > 0);

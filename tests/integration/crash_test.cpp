@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <random>
@@ -178,7 +179,8 @@ TEST_CASE("a daemon SIGKILLed 24 times during a fan-out of thousands of jobs los
 
   Sender sender;
   sender.add("crash-tasks-0", tasks, kTasksTarget);
-  int kills = 0, killsBeforeReady = 0, killsDuringFanOut = 0, reannouncements = 0;
+  int kills = 0, killsBeforeReady = 0, killsBeforeStore = 0, killsDuringFanOut = 0,
+      reannouncements = 0;
   for (int round = 0; round < kKills; ++round) {
     daemon.launch();
     const auto launched = Clock::now();
@@ -204,7 +206,13 @@ TEST_CASE("a daemon SIGKILLed 24 times during a fan-out of thousands of jobs los
     const size_t behind = tally(emu, tasks, kTasksTarget).behind +
                           (round >= kKills / 3 ? tally(emu, polls, kPollsTarget).behind : 0);
     killsDuringFanOut += behind > 0;
-    REQUIRE(integrityCheck(daemon.dbPath()) == "ok");
+    // A kill in the first milliseconds (more likely in a slow sanitizer build) can come before
+    // the daemon created its store: then there is nothing to check yet.
+    if (std::filesystem::exists(daemon.dbPath())) {
+      REQUIRE(integrityCheck(daemon.dbPath()) == "ok");
+    } else {
+      ++killsBeforeStore;
+    }
   }
   const double killPhase = secondsSince(wallStart);
 
@@ -261,7 +269,8 @@ TEST_CASE("a daemon SIGKILLed 24 times during a fan-out of thousands of jobs los
       daemon.runCli({"audit", "verify", "--db", daemon.dbPath()}, &verifyCode);
 
   std::cout << "crash-test: kills " << kills << " (" << killsBeforeReady << " before ready, "
-            << killsDuringFanOut << " during the fan-out), kill phase " << killPhase << " s\n"
+            << killsBeforeStore << " before the store existed, " << killsDuringFanOut
+            << " during the fan-out), kill phase " << killPhase << " s\n"
             << "crash-test: installations " << t.installations + p.installations << ", jobs "
             << jobs;
   for (const auto& [state, n] : states) std::cout << ' ' << state << '=' << n;

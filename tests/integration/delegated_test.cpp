@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "integration/harness.h"
+#include "integration/rollout_checks.h"
 
 using namespace appkeeper::testing;
 using namespace std::chrono_literals;
@@ -84,12 +85,6 @@ std::set<std::string> installationsWith(const DaemonProcess& daemon, const std::
   return out;
 }
 
-size_t behind(EmulatorProcess& emu, const std::string& app, const std::string& version) {
-  size_t n = 0;
-  for (const auto& inst : emu.installations(app)) n += inst.at("version") != version;
-  return n;
-}
-
 size_t countEvents(const DaemonProcess& daemon, const std::string& event,
                    const std::string& outcome) {
   size_t n = 0;
@@ -128,14 +123,14 @@ TEST_CASE(
   REQUIRE(daemon.sendPublishEvent(tasks, "9.0.0", "msg_tasks_9") == 202);
 
   // 1. No sign-in yet: every Insights job is blocked, audited; Tasks upgrades regardless.
-  REQUIRE(eventually([&] { return behind(emu, tasks, "9.0.0") == 0; }, 60s));
+  REQUIRE(eventually([&] { return installationsBehind(emu, tasks, "9.0.0") == 0; }, 60s));
   REQUIRE(eventually(
       [&] {
         return installationsWith(daemon, insights, "needs-delegated-consent", "9.0.0").size() ==
                total;
       },
       60s));
-  CHECK(behind(emu, insights, "9.0.0") == total);
+  CHECK(installationsBehind(emu, insights, "9.0.0") == total);
   for (const auto& r : daemon.audit({"--app", insights, "--outcome", "needs-delegated-consent"})) {
     CHECK(r.at("detail").get<std::string>().find("appkeeper login") != std::string::npos);
   }
@@ -160,7 +155,7 @@ TEST_CASE(
   INFO("login printed: " << done);
   CHECK(done.find("signed in as " + std::string(kAdmin) + "; " + std::to_string(blocked) +
                   " blocked upgrades released") != std::string::npos);
-  REQUIRE(eventually([&] { return behind(emu, insights, "9.0.0") == 0; }, 60s));
+  REQUIRE(eventually([&] { return installationsBehind(emu, insights, "9.0.0") == 0; }, 60s));
   REQUIRE(eventually(
       [&] { return installationsWith(daemon, insights, "upgraded", "9.0.0").size() == total; },
       20s));
@@ -177,14 +172,14 @@ TEST_CASE(
   emu.publish(tasks, "9.1.0");
   REQUIRE(daemon.sendPublishEvent(insights, "9.1.0", "msg_ins_91") == 202);
   REQUIRE(daemon.sendPublishEvent(tasks, "9.1.0", "msg_tasks_91") == 202);
-  REQUIRE(eventually([&] { return behind(emu, tasks, "9.1.0") == 0; }, 60s));
+  REQUIRE(eventually([&] { return installationsBehind(emu, tasks, "9.1.0") == 0; }, 60s));
   REQUIRE(eventually(
       [&] {
         return installationsWith(daemon, insights, "needs-delegated-consent", "9.1.0").size() ==
                total;
       },
       60s));
-  CHECK(behind(emu, insights, "9.1.0") == total);
+  CHECK(installationsBehind(emu, insights, "9.1.0") == total);
   CHECK(countEvents(daemon, "login", "login-required") >= 1);
   status = daemon.runCli({"status", "--config", daemon.configPath()});
   CHECK(status.find("Delegated sign-in: login needed (invalid_grant") != std::string::npos);

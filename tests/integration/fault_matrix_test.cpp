@@ -118,7 +118,7 @@ void runFaultCase(const FaultCase& fc, uint64_t seed) {
         for (const auto& r : audits) upgraded += r.value("outcome", "") == "upgraded";
         return upgraded == total;
       },
-      20s));
+      60s));
   std::set<std::string> upgradedIds;
   size_t postAttempts = 0, failed = 0, retrying = 0;
   for (const auto& r : audits) {

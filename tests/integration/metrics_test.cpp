@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "integration/harness.h"
+#include "integration/rollout_checks.h"
 
 using namespace appkeeper::testing;
 using namespace std::chrono_literals;
@@ -72,12 +73,6 @@ int promtoolCheck(const TempDir& dir, const std::string& text, std::string& comp
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-size_t behind(EmulatorProcess& emu, const std::string& appId, const std::string& version) {
-  size_t n = 0;
-  for (const auto& inst : emu.installations(appId)) n += inst.at("version") != version;
-  return n;
-}
-
 // Upgrades the emulator performed (not counting no-op ones) for the app's installations.
 double upgradesSeen(EmulatorProcess& emu, const std::string& appId) {
   double n = 0;
@@ -108,7 +103,7 @@ TEST_CASE("after a rollout /metrics agrees with what Graph saw and promtool acce
   DaemonProcess daemon(dir, emu, options);
   daemon.start();
   REQUIRE(daemon.sendPublishEvent(app, "9.0.0", "msg_metrics") == 202);
-  REQUIRE(eventually([&] { return behind(emu, app, "9.0.0") == 0; }, 60s));
+  REQUIRE(eventually([&] { return installationsBehind(emu, app, "9.0.0") == 0; }, 60s));
 
   // The emulator's count of upgrades is what the workers' outcomes and Graph's 2xx must match;
   // the counters move right after the store commits, so wait for them rather than race them.

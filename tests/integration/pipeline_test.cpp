@@ -4,6 +4,7 @@
 #include <set>
 
 #include "integration/harness.h"
+#include "integration/rollout_checks.h"
 
 using namespace appkeeper::testing;
 using namespace std::chrono_literals;
@@ -11,12 +12,6 @@ using namespace std::chrono_literals;
 namespace {
 
 // Installations of `appId` not at `version`.
-size_t behind(EmulatorProcess& emu, const std::string& appId, const std::string& version) {
-  size_t n = 0;
-  for (const auto& inst : emu.installations(appId)) n += inst.at("version") != version;
-  return n;
-}
-
 std::vector<nlohmann::json> auditWhere(const DaemonProcess& daemon, const std::string& event,
                                        const std::string& outcome, const std::string& appId) {
   std::vector<nlohmann::json> out;
@@ -41,7 +36,7 @@ TEST_CASE("a publish event upgrades every outdated installation exactly once, ea
   daemon.start();
   REQUIRE(daemon.sendPublishEvent(app, "9.0.0", "msg_first") == 202);
 
-  REQUIRE(eventually([&] { return behind(emu, app, "9.0.0") == 0; }, 60s));
+  REQUIRE(eventually([&] { return installationsBehind(emu, app, "9.0.0") == 0; }, 60s));
   for (const auto& inst : emu.installations(app)) {
     INFO(inst.dump());
     CHECK(inst.at("upgrades") == 1);
@@ -72,7 +67,7 @@ TEST_CASE("repeated and duplicate publish events cause no extra upgrades",
   REQUIRE(daemon.sendPublishEvent(app, "9.0.0", "msg_a") == 202);
   CHECK(daemon.sendPublishEvent(app, "9.0.0", "msg_a") == 200);  // same webhook-id: acknowledged
   CHECK(daemon.sendPublishEvent(app, "9.0.0", "msg_b") == 202);  // same content, new id
-  REQUIRE(eventually([&] { return behind(emu, app, "9.0.0") == 0; }, 60s));
+  REQUIRE(eventually([&] { return installationsBehind(emu, app, "9.0.0") == 0; }, 60s));
   // Let the second plan run to completion before counting.
   REQUIRE(eventually([&] {
     auto out = daemon.runCli({"jobs", "--db", daemon.dbPath(), "--format", "jsonl", "--state", "queued"});
@@ -101,14 +96,14 @@ TEST_CASE("a daemon killed with SIGKILL mid-run finishes the rest after a restar
   daemon.start();
   REQUIRE(daemon.sendPublishEvent(app, "9.0.0", "msg_crash") == 202);
 
-  REQUIRE(eventually([&] { return behind(emu, app, "9.0.0") < total * 2 / 3; }, 60s));
+  REQUIRE(eventually([&] { return installationsBehind(emu, app, "9.0.0") < total * 2 / 3; }, 60s));
   daemon.kill();
-  const size_t leftAtKill = behind(emu, app, "9.0.0");
+  const size_t leftAtKill = installationsBehind(emu, app, "9.0.0");
   INFO("left behind at the kill: " << leftAtKill << " of " << total);
   REQUIRE(leftAtKill > 0);
 
   daemon.start();
-  REQUIRE(eventually([&] { return behind(emu, app, "9.0.0") == 0; }, 90s));
+  REQUIRE(eventually([&] { return installationsBehind(emu, app, "9.0.0") == 0; }, 90s));
   for (const auto& inst : emu.installations(app)) {
     INFO(inst.dump());
     // The worker re-reads the installation before upgrading, so an upgrade that landed just
@@ -140,7 +135,7 @@ TEST_CASE("throttling by Graph slows the run but loses nothing", "[integration][
   DaemonProcess daemon(dir, emu, opts);
   daemon.start();
   REQUIRE(daemon.sendPublishEvent(app, "9.0.0", "msg_throttle") == 202);
-  REQUIRE(eventually([&] { return behind(emu, app, "9.0.0") == 0; }, 120s));
+  REQUIRE(eventually([&] { return installationsBehind(emu, app, "9.0.0") == 0; }, 120s));
   CHECK(emu.stats().at("throttled").get<int>() > 0);
   for (const auto& inst : emu.installations(app)) CHECK(inst.at("upgrades") == 1);
   CHECK(auditWhere(daemon, "upgrade", "failed", app).empty());

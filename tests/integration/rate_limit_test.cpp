@@ -17,7 +17,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kTarget = "9.0.0";
+constexpr const char* kRateTarget = "9.0.0";
 
 struct Rollout {
   size_t installations = 0;
@@ -33,7 +33,7 @@ bool reconciled(const DaemonProcess& daemon) {
   return false;
 }
 
-// Publishes kTarget of Contoso Tasks, lets a daemon with `opts` roll it out against an emulator
+// Publishes kRateTarget of Contoso Tasks, lets a daemon with `opts` roll it out against an emulator
 // started with `emulatorArgs`, and checks that every installation was upgraded exactly once
 // with no failed job. `fanOutOnly`: the publish event is sent once the start-up reconciliation
 // is done, and the emulator's stats are reset just before, so they cover the fan-out alone
@@ -47,7 +47,7 @@ Rollout rollOut(const std::vector<std::string>& emulatorArgs, DaemonOptions opts
   Rollout out;
   out.installations = emu.installations(app).size();
   REQUIRE(out.installations >= 150);
-  emu.publish(app, kTarget);
+  emu.publish(app, kRateTarget);
   opts.extraIni += "[apps]\nwatch = " + app + "\n";
   DaemonProcess daemon(dir, emu, std::move(opts));
   daemon.start();
@@ -55,8 +55,8 @@ Rollout rollOut(const std::vector<std::string>& emulatorArgs, DaemonOptions opts
     REQUIRE(eventually([&] { return reconciled(daemon); }, 60s));
     REQUIRE(emu.control("DELETE", "/_emulator/stats").status == 204);
   }
-  REQUIRE(daemon.sendPublishEvent(app, kTarget, "msg_rate") == 202);
-  REQUIRE(eventually([&] { return installationsBehind(emu, app, kTarget) == 0; }, 90s));
+  REQUIRE(daemon.sendPublishEvent(app, kRateTarget, "msg_rate") == 202);
+  REQUIRE(eventually([&] { return installationsBehind(emu, app, kRateTarget) == 0; }, 90s));
   out.stats = emu.stats();
   for (const auto& inst : emu.installations(app)) {
     INFO(inst.dump());

@@ -4,18 +4,13 @@
 #include <catch2/catch.hpp>
 
 #include "integration/harness.h"
+#include "integration/rollout_checks.h"
 
 using namespace appkeeper::testing;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
 namespace {
-
-size_t behind(EmulatorProcess& emu, const std::string& appId, const std::string& version) {
-  size_t n = 0;
-  for (const auto& inst : emu.installations(appId)) n += inst.at("version") != version;
-  return n;
-}
 
 bool subscribedTo(EmulatorProcess& emu, const DaemonProcess& daemon, const std::string& appId) {
   auto r = emu.control("GET", "/_emulator/subscriptions");
@@ -62,8 +57,8 @@ TEST_CASE("SIGHUP applies a new log level and watch list and logs each change",
   // Watching Tasks only: its subscription and first reconciliation; Polls is left alone.
   REQUIRE(eventually([&] { return subscribedTo(emu, daemon, tasks); }, 20s));
   REQUIRE(eventually([&] { return auditCount(daemon, "reconcile", "reconciled") >= 1; }, 30s));
-  REQUIRE(eventually([&] { return behind(emu, tasks, "2.0.0") == 0; }, 30s));
-  CHECK(behind(emu, polls, "2.0.0") == pollsInstalled);
+  REQUIRE(eventually([&] { return installationsBehind(emu, tasks, "2.0.0") == 0; }, 30s));
+  CHECK(installationsBehind(emu, polls, "2.0.0") == pollsInstalled);
   CHECK_FALSE(subscribedTo(emu, daemon, polls));
   CHECK_FALSE(logHas(daemon, " debug "));
 
@@ -78,7 +73,7 @@ TEST_CASE("SIGHUP applies a new log level and watch list and logs each change",
   // The newly watched app: subscribed, reconciled, and its installations upgraded; the
   // workers' debug lines now show.
   REQUIRE(eventually([&] { return subscribedTo(emu, daemon, polls); }, 20s));
-  REQUIRE(eventually([&] { return behind(emu, polls, "2.0.0") == 0; }, 60s));
+  REQUIRE(eventually([&] { return installationsBehind(emu, polls, "2.0.0") == 0; }, 60s));
   CHECK(auditCount(daemon, "reconcile", "reconciled") >= 2);
   CHECK(logHas(daemon, " debug [worker-"));
   CHECK(auditCount(daemon, "config", "reloaded") == 1);

@@ -33,18 +33,13 @@
 #include <string>
 
 #include "integration/harness.h"
+#include "integration/rollout_checks.h"
 
 using namespace appkeeper::testing;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
-size_t behind(EmulatorProcess& emu, const std::string& appId, const std::string& version) {
-  size_t n = 0;
-  for (const auto& inst : emu.installations(appId)) n += inst.at("version") != version;
-  return n;
-}
 
 size_t auditCount(const DaemonProcess& daemon, const std::string& event, const std::string& outcome,
                   const std::string& detailPart = "") {
@@ -58,7 +53,7 @@ size_t auditCount(const DaemonProcess& daemon, const std::string& event, const s
   return n;
 }
 
-HttpResult sendNotification(const DaemonProcess& daemon, const std::string& subscriptionId) {
+HttpResult sendProbeNotification(const DaemonProcess& daemon, const std::string& subscriptionId) {
   return daemon.notifyUnknownSubscription(subscriptionId, 20s);
 }
 
@@ -119,8 +114,8 @@ void survive(Scenario& s, const Fault& fault) {
   REQUIRE(s.tasksTotal > 5);
   REQUIRE(s.pollsTotal > 0);
   REQUIRE(daemon.sendPublishEvent(s.tasks, "9.0.0", "msg_tasks") == 202);
-  REQUIRE(eventually([&] { return behind(s.emu, s.tasks, "9.0.0") < s.tasksTotal; }, 60s));
-  const size_t tasksLeftAtFault = behind(s.emu, s.tasks, "9.0.0");
+  REQUIRE(eventually([&] { return installationsBehind(s.emu, s.tasks, "9.0.0") < s.tasksTotal; }, 60s));
+  const size_t tasksLeftAtFault = installationsBehind(s.emu, s.tasks, "9.0.0");
 
   const size_t logAtFault = daemon.stderrLog().size();
   fault.inject();
@@ -128,7 +123,7 @@ void survive(Scenario& s, const Fault& fault) {
   if (fault.probeUntilRefused) {
     bool refused = false;
     for (; probes < 3000 && !refused; ++probes) {  // bounded: the tmpfs holds a few MB at most
-      refused = sendNotification(daemon, "sub-probe-" + std::to_string(probes)).status == 503;
+      refused = sendProbeNotification(daemon, "sub-probe-" + std::to_string(probes)).status == 503;
     }
     REQUIRE(refused);
   }
@@ -139,7 +134,7 @@ void survive(Scenario& s, const Fault& fault) {
   INFO(daemon.stderrLog());
   CHECK(event.status == 503);
   CHECK(event.headers["retry-after"] == "5");
-  HttpResult notification = sendNotification(daemon, "sub-during-fault");
+  HttpResult notification = sendProbeNotification(daemon, "sub-during-fault");
   CHECK(notification.status == 503);
   CHECK(notification.headers["retry-after"] == "5");
   const auto h0 = std::chrono::steady_clock::now();
@@ -154,7 +149,7 @@ void survive(Scenario& s, const Fault& fault) {
     CHECK(httpCall("GET", daemon.url() + "/healthz", "", {}, 10s).status == 200);
     CHECK(daemon.publishEvent(s.polls, "2.0.0", "msg_polls", 20s).status == 503);
   }
-  const size_t tasksLeftAtClear = behind(s.emu, s.tasks, "9.0.0");
+  const size_t tasksLeftAtClear = installationsBehind(s.emu, s.tasks, "9.0.0");
   std::printf(
       "[storage fault %s] notification probes until a 503: %zu; publish answered %d in %lld ms;"
       " /healthz in %lld ms; tasks left at the fault: %zu, when cleared: %zu, of %zu\n",
@@ -171,10 +166,10 @@ void survive(Scenario& s, const Fault& fault) {
   }
   CHECK(again.status == 202);  // 202, not 200: the refused attempt kept nothing
   CHECK(retried == 0);
-  CHECK(sendNotification(daemon, "sub-during-fault").status == 202);
+  CHECK(sendProbeNotification(daemon, "sub-during-fault").status == 202);
 
-  REQUIRE(eventually([&] { return behind(s.emu, s.tasks, "9.0.0") == 0; }, 120s));
-  REQUIRE(eventually([&] { return behind(s.emu, s.polls, "2.0.0") == 0; }, 120s));
+  REQUIRE(eventually([&] { return installationsBehind(s.emu, s.tasks, "9.0.0") == 0; }, 120s));
+  REQUIRE(eventually([&] { return installationsBehind(s.emu, s.polls, "2.0.0") == 0; }, 120s));
   size_t upgradedTwice = 0;
   for (const auto& app : {s.tasks, s.polls}) {
     for (const auto& inst : s.emu.installations(app)) {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "integration/harness.h"
+#include "integration/rollout_checks.h"
 
 using namespace appkeeper::testing;
 using namespace std::chrono_literals;
@@ -61,12 +62,6 @@ std::string teamWithout(EmulatorProcess& emu, const std::string& appId) {
     if (with.count(team.at("id").get<std::string>()) == 0) return team.at("id");
   }
   throw std::runtime_error("every team has app " + appId);
-}
-
-size_t behind(EmulatorProcess& emu, const std::string& appId, const std::string& version) {
-  size_t n = 0;
-  for (const auto& inst : emu.installations(appId)) n += inst.at("version") != version;
-  return n;
 }
 
 // Watches `apps` only, so each test's subscriptions and first-start upgrades stay small.
@@ -222,7 +217,7 @@ TEST_CASE("an installation created at an old version is upgraded and the upgrade
   daemon.start();
   REQUIRE(eventually([&] { return subscriptionFor(emu, daemon, polls).has_value(); }, 20s));
   REQUIRE(eventually([&] { return reconciledAtLeast(daemon, 1); }, 30s));
-  REQUIRE(eventually([&] { return behind(emu, polls, "2.0.0") == 0; }, 30s));  // first start
+  REQUIRE(eventually([&] { return installationsBehind(emu, polls, "2.0.0") == 0; }, 30s));  // first start
 
   const std::string team = teamWithout(emu, polls);
   auto installed = emu.control("POST", "/_emulator/installations",
@@ -306,7 +301,7 @@ TEST_CASE("the catalog poll finds a version no publish event announced and upgra
   const auto polled = auditWhere(daemon, "catalog-poll", "accepted");
   REQUIRE(polled.size() == 1);
   CHECK(polled[0].at("toVersion") == "9.0.0");
-  REQUIRE(eventually([&] { return behind(emu, tasks, "9.0.0") == 0; }, 40s));
+  REQUIRE(eventually([&] { return installationsBehind(emu, tasks, "9.0.0") == 0; }, 40s));
   CHECK(auditWhere(daemon, "catalog-event", "accepted").empty());
   CHECK(auditWhere(daemon, "reconcile", "reconciled").size() == 1);  // not the reconciliation
 }

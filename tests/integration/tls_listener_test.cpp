@@ -10,6 +10,7 @@
 #include "emulator/self_signed_cert.h"
 #include "handlers/tls_test_client.h"
 #include "integration/harness.h"
+#include "integration/rollout_checks.h"
 
 using namespace appkeeper;
 using namespace appkeeper::testing;
@@ -80,12 +81,6 @@ bool subscribed(EmulatorProcess& emu, const std::string& notificationUrl) {
   return false;
 }
 
-size_t behind(EmulatorProcess& emu, const std::string& appId, const std::string& version) {
-  size_t n = 0;
-  for (const auto& inst : emu.installations(appId)) n += inst.at("version") != version;
-  return n;
-}
-
 std::string teamWithout(EmulatorProcess& emu, const std::string& appId) {
   std::set<std::string> with;
   for (const auto& i : emu.installations(appId)) with.insert(i.at("teamId").get<std::string>());
@@ -154,7 +149,7 @@ TEST_CASE(
   CHECK(validations.at("succeeded").get<int>() >= 2);  // notification and lifecycle URLs
   CHECK(validations.at("failed").get<int>() == 0);
   CHECK(servedName(daemon, certs.bundle) == "appkeeper listener first");
-  REQUIRE(eventually([&] { return behind(emu, polls, "2.0.0") == 0; }, 40s));  // first start
+  REQUIRE(eventually([&] { return installationsBehind(emu, polls, "2.0.0") == 0; }, 40s));  // first start
 
   CHECK(notifiedInstallIsUpgraded(emu, daemon, polls, "2.0.0"));
   CHECK(daemon.terminate() == 0);
@@ -188,7 +183,7 @@ TEST_CASE("SIGHUP gives new TLS connections the replaced certificate and keeps i
       },
       10s));
   // Graph's deliveries (new connections) verify the new certificate too.
-  REQUIRE(eventually([&] { return behind(emu, polls, "2.0.0") == 0; }, 40s));
+  REQUIRE(eventually([&] { return installationsBehind(emu, polls, "2.0.0") == 0; }, 40s));
   CHECK(notifiedInstallIsUpgraded(emu, daemon, polls, "2.0.0"));
 
   // A key that does not belong to the certificate: logged, and the current pair stays.
