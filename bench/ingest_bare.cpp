@@ -1,8 +1,9 @@
 // ingest_bare: the baseline of the ingest benchmark (bench/run_ingest.sh). A bare Poco
 // HTTPServer that reads each request body and answers 202 without looking at it or persisting
 // anything, with the same server settings as appkeeper's inbound listener
-// (handlers/http_listener.cpp: a thread pool of its own with maxThreads 16, maxQueued 128,
-// backlog 64, keep-alive with a 5 s timeout, 10 s socket timeout).
+// (handlers/http_listener.cpp: a thread pool of its own with maxQueued 128, backlog 64,
+// keep-alive with a 5 s timeout, 10 s socket timeout; its threads are --threads, which
+// run_ingest.sh sets to the inbound listener's 128, handlers/inbound_server.h).
 //   ingest_bare [--port N] [--threads N] [--queued N]
 // Prints "listening on http://127.0.0.1:PORT" once bound, then serves until SIGTERM or SIGINT.
 #include <Poco/Net/HTTPRequestHandler.h>

@@ -11,9 +11,13 @@
 # Needs: wrk, curl, jq, sqlite3, python3 (apt-get install wrk curl jq sqlite3 python3), and in
 # BUILD_DIR the targets appkeeper graph-emulator ingest_bare ingest_sign ingest_load:
 #   cmake --build BUILD_DIR --target appkeeper graph-emulator ingest_bare ingest_sign ingest_load
-# Environment knobs (defaults): DURATION=10 (seconds per measurement), CONNECTIONS=8 (below the
-# inbound server's in-flight cap, 12 = 3/4 of its 16 threads, past which it sheds with 503 +
-# Connection: close; and Poco holds a thread per keep-alive connection), WRK_THREADS=2,
+# Environment knobs (defaults): DURATION=10 (seconds per measurement), CONNECTIONS=64 (for both
+# servers, wrk and ingest_load alike: Graph delivers over many concurrent connections, and with
+# a 3-7 ms fsync per group commit 5,000/s needs some 25-35 deliveries in flight; below the inbound
+# server's in-flight cap, 96 = 3/4 of its 128 threads, past which it sheds with 503 +
+# Connection: close; Poco holds a thread per keep-alive connection), THREADS=128 (ingest_bare's
+# threads: set it to the daemon's listener threads, so both servers run the same settings;
+# 16 for a daemon built before 2026-11-29 16:30), WRK_THREADS=2,
 # RATES="5000 200" (open-loop rates for ingest_load), PERF=0 (1: `perf record -g` on the daemon
 # during the closed-loop notification run; report in PERF_OUT, default ./ingest-perf.txt),
 # KEEP=0 (1: keep the work dir with the daemon's log, database and core file if it crashed).
@@ -29,7 +33,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 build="$(cd "${1:-$here/../build}" && pwd)"
 duration="${DURATION:-10}"
-connections="${CONNECTIONS:-8}"
+connections="${CONNECTIONS:-64}"
+threads="${THREADS:-128}"  # the bare server's; the daemon's inbound listener has 128
 wrk_threads="${WRK_THREADS:-2}"
 rates="${RATES-5000 200}"  # RATES="" skips the open loop
 perf_on="${PERF:-0}"
@@ -150,7 +155,7 @@ if [[ "$probe_notify" != 202 || "$probe_catalog" != 202 ]]; then
 fi
 accepted_before="$(sqlite3 "$work/appkeeper.db" "SELECT count(*) FROM audit WHERE outcome = 'accepted'")"
 
-"$build/bench/ingest_bare" >"$work/bare.out" 2>"$work/bare.log" &
+"$build/bench/ingest_bare" --threads "$threads" >"$work/bare.out" 2>"$work/bare.log" &
 bare_pid=$!
 pids+=("$bare_pid")
 wait_for 10 first_line_has "$work/bare.out" || { cat "$work/bare.log" >&2; exit 1; }
@@ -160,7 +165,7 @@ bare="$(url_of "$work/bare.out")"
 echo "## Ingest: appkeeper serve vs a bare Poco handler ($(date -u '+%Y-%m-%d %H:%M UTC'))"
 echo
 echo "nproc: $(nproc), loadavg at start: $(cat /proc/loadavg), $(uname -srm)"
-echo "wrk -t$wrk_threads -c$connections -d${duration}s; ingest_load --connections $connections --duration $duration"
+echo "wrk -t$wrk_threads -c$connections -d${duration}s; ingest_load --connections $connections --duration $duration (the same for both servers); ingest_bare --threads $threads"
 echo
 echo "### Closed loop (wrk): the most each server answers"
 echo

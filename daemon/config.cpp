@@ -132,7 +132,8 @@ const std::vector<KeySpec>& keySpecs() {
       {"listen", "tls_cert_file", false, stringKey(&Config::listen, &ListenConfig::tlsCertFile)},
       {"listen", "tls_key_file", false, stringKey(&Config::listen, &ListenConfig::tlsKeyFile)},
       {"listen", "max_in_flight", false,
-       [](Config& c, const std::string& v) { return parseInt(v, 0, 15, c.listen.maxInFlight); }},
+       // The inbound listener has 128 threads (handlers/inbound_server.h): one stays free.
+       [](Config& c, const std::string& v) { return parseInt(v, 0, 127, c.listen.maxInFlight); }},
       {"admin", "address", false, stringKey(&Config::admin, &AdminConfig::address)},
       {"admin", "port", false,
        [](Config& c, const std::string& v) { return parseInt(v, 0, 65535, c.admin.port); }},

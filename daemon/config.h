@@ -35,8 +35,8 @@ struct ListenConfig {
   // or both empty. PEM files; the pair is re-read on SIGHUP.
   std::string tlsCertFile;
   std::string tlsKeyFile;
-  // Store-writing requests served at once; more are shed with 503 + Retry-After so the health
-  // probes keep a thread (the listener has 16). 0: automatic (three quarters of the threads).
+  // Store-writing requests served at once (0..127); more are shed with 503 + Retry-After so the
+  // health probes keep a thread (the listener has 128). 0: automatic (three quarters, 96).
   int maxInFlight = 0;
 
   bool tlsEnabled() const { return !tlsCertFile.empty(); }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <climits>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -57,23 +58,101 @@ Planner::Planner(PlannerOptions options, store::Store& store, graph::GraphClient
       logger_(std::move(logger)) {}
 
 bool Planner::runOnce() {
-  std::optional<store::InboxItem> item;
+  std::vector<store::InboxItem> items;
   try {
-    auto claimed = store_.claimInbox(options_.lease);
+    auto claimed = store_.claimInboxBatch(options_.lease, std::max<size_t>(1, options_.batch));
     if (!claimed) {
-      logger_->warn("cannot claim an inbox item: {}", claimed.error().message);
+      logger_->warn("cannot claim inbox items: {}", claimed.error().message);
       return false;
     }
-    if (!*claimed) return false;
-    item = std::move(**claimed);
-    process(*item);
+    items = std::move(*claimed);
   } catch (const std::exception& e) {
-    // A bug: the item's lease expires and it is planned again; say so loudly.
-    logger_->error("planning inbox item {} failed unexpectedly: {}", item ? item->id : 0, e.what());
+    logger_->error("claiming inbox items failed unexpectedly: {}", e.what());
+    return false;
   } catch (...) {
-    logger_->error("planning inbox item {} failed unexpectedly", item ? item->id : 0);
+    logger_->error("claiming inbox items failed unexpectedly");
+    return false;
   }
-  return item.has_value();
+  completions_.clear();
+  reconciliationRequested_ = false;
+  confirmedJobs_.clear();
+  for (const store::InboxItem& item : items) {
+    try {
+      if (stop_) {
+        release(item, "shutting down");
+        continue;
+      }
+      process(item);
+    } catch (const std::exception& e) {
+      // A bug: the item's lease expires and it is planned again; say so loudly.
+      logger_->error("planning inbox item {} failed unexpectedly: {}", item.id, e.what());
+    } catch (...) {
+      logger_->error("planning inbox item {} failed unexpectedly", item.id);
+    }
+  }
+  try {
+    flushBatch();
+  } catch (const std::exception& e) {
+    logger_->error("completing {} inbox items failed unexpectedly: {}", completions_.size(),
+                   e.what());
+  } catch (...) {
+    logger_->error("completing {} inbox items failed unexpectedly", completions_.size());
+  }
+  completions_.clear();
+  return !items.empty();
+}
+
+void Planner::completeLater(const store::InboxItem& item, std::vector<store::JobSpec> jobs,
+                            std::vector<store::AuditRecord> audits, std::string logLine,
+                            bool countJobs) {
+  Completion c;
+  c.write.inboxId = item.id;
+  c.write.jobs = std::move(jobs);
+  c.write.audits = std::move(audits);
+  c.logLine = std::move(logLine);
+  c.countJobs = countJobs;
+  completions_.push_back(std::move(c));
+}
+
+void Planner::flushBatch() {
+  if (completions_.empty()) return;
+  std::vector<store::InboxCompletion> writes;
+  writes.reserve(completions_.size());
+  for (const Completion& c : completions_) writes.push_back(c.write);
+  auto done = store_.completeInboxBatch(writes);
+  if (!done) {
+    // Any jobs are queued already; the items stay leased and are planned again (enqueueing
+    // nothing twice) once their leases expire.
+    logger_->warn("cannot complete {} inbox item(s) (planned again when their lease expires): {}",
+                  completions_.size(), done.error().message);
+    return;
+  }
+  // One item: its line at info, as always. A batch (a flood): one info line, the items at debug.
+  const bool single = completions_.size() == 1;
+  size_t jobsNew = 0, failed = 0;
+  for (size_t i = 0; i < completions_.size() && i < done->size(); ++i) {
+    const Completion& c = completions_[i];
+    const auto& result = (*done)[i];
+    if (!result) {
+      ++failed;
+      logger_->warn("cannot complete inbox item {}: {}", c.write.inboxId, result.error().message);
+      continue;
+    }
+    jobsNew += *result;
+    if (c.logLine.empty()) continue;
+    const std::string line =
+        c.countJobs ? c.logLine + " (" + std::to_string(*result) + " jobs new)" : c.logLine;
+    if (single) {
+      logger_->info("{}", line);
+    } else {
+      logger_->debug("{}", line);
+    }
+  }
+  if (!single) {
+    logger_->info("planned {} inbox items in one transaction ({} jobs new{})",
+                  completions_.size() - failed, jobsNew,
+                  failed > 0 ? ", " + std::to_string(failed) + " not completed" : std::string());
+  }
 }
 
 store::AuditRecord Planner::planAudit() const {
@@ -292,10 +371,13 @@ void Planner::planNotification(const store::InboxItem& item) {
       return retry(item, audit, s.error());
     }
   }
-  if (tally.unknown > 0) {
+  if (tally.unknown > 0 && !reconciliationRequested_) {
+    // Once per batch: one reconciliation answers every item of it, and the request is stored
+    // before any of their completions (flushBatch) is.
     auto requested =
         store_.requestReconciliation("created notification for an unknown installation");
     if (!requested) return retry(item, audit, requested.error());
+    reconciliationRequested_ = true;
   }
   if (tally.deferred && item.attempts < kMaxDefers) {
     // Without an audit record: this is a short wait for our own worker, not a failure.
@@ -323,12 +405,9 @@ void Planner::planNotification(const store::InboxItem& item) {
     audit.detail += ", " + std::to_string(tally.unreadable) + " could not be read";
   }
   tally.audits.push_back(audit);
-  auto done = store_.completeInbox(item.id, tally.jobs, tally.audits);
-  if (!done) {
-    logger_->warn("cannot complete inbox item {}: {}", item.id, done.error().message);
-    return;
-  }
-  logger_->info("planned inbox item {}: {} ({} jobs new)", item.id, audit.detail, *done);
+  completeLater(item, std::move(tally.jobs), std::move(tally.audits),
+                "planned inbox item " + std::to_string(item.id) + ": " + audit.detail,
+                /*countJobs=*/true);
 }
 
 Status Planner::planLifecycle(const nlohmann::json& notification, NotificationTally& tally) {
@@ -404,6 +483,8 @@ Status Planner::planInstallationChange(const TeamInstallation& row, const std::s
     for (const auto& r : *earlier) {
       if (r.event == kEventConfirm) return Ok{};  // Graph may report one upgrade twice
     }
+    // ... possibly within one batch, whose records are not written yet.
+    if (!confirmedJobs_.insert(last->id).second) return Ok{};
     store::AuditRecord confirmed;
     confirmed.event = kEventConfirm;
     confirmed.outcome = kOutcomeConfirmed;
@@ -474,25 +555,16 @@ Status Planner::planInstallationChange(const TeamInstallation& row, const std::s
 }
 
 void Planner::complete(const store::InboxItem& item, const store::AuditRecord& audit) {
-  auto done = store_.completeInbox(item.id, {}, {audit});
-  if (!done) {
-    // The jobs are queued already; the item stays leased and is planned again (enqueueing
-    // nothing twice) once the lease expires.
-    logger_->warn("cannot complete inbox item {}: {}", item.id, done.error().message);
-    return;
-  }
-  logger_->info("planned inbox item {}: {}", item.id, audit.detail);
+  completeLater(item, {}, {audit},
+                "planned inbox item " + std::to_string(item.id) + ": " + audit.detail,
+                /*countJobs=*/false);
 }
 
 void Planner::fail(const store::InboxItem& item, store::AuditRecord audit, const std::string& why) {
   audit.outcome = kOutcomeFailed;
   audit.detail = why;
   audit.attempt = item.attempts;
-  auto done = store_.completeInbox(item.id, {}, {audit});
-  if (!done) {
-    logger_->warn("cannot record the failed plan of inbox item {}: {}", item.id,
-                  done.error().message);
-  }
+  completeLater(item, {}, {audit}, std::string(), /*countJobs=*/false);
   logger_->warn("inbox item {} ({}) failed: {}", item.id, item.kind, why);
 }
 

@@ -35,7 +35,9 @@
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/random.h"
@@ -57,6 +59,10 @@ struct PlannerOptions {
   // Installed-apps GETs in flight at once while a first scan reads a page of teams
   // (team_reader.h); 1 reads team after team. `serve` sets it (service.cpp).
   int scanConcurrency = 1;
+  // Inbox items claimed per runOnce() in one transaction, and completed together in one more:
+  // under a flood of deliveries the planner then takes the store's write lock (and an fsync)
+  // twice per batch instead of twice per item, leaving the commits to the inbound writer.
+  size_t batch = 32;
 };
 
 class Planner {
@@ -64,8 +70,9 @@ class Planner {
   Planner(PlannerOptions options, store::Store& store, graph::GraphClient& graph,
           const Clock& clock, Random& random, std::shared_ptr<spdlog::logger> logger);
 
-  // Claims at most one due inbox item, processes it and records the result. True when an item
-  // was claimed (the caller may call again at once). Never throws.
+  // Claims at most options.batch due inbox items (oldest first), processes them one after the
+  // other and records their results together. True when an item was claimed (the caller may call
+  // again at once). Never throws.
   bool runOnce();
   // A scan in progress stops at the next page; its item goes back to the inbox, due at once.
   void requestStop() { stop_ = true; }
@@ -86,6 +93,17 @@ class Planner {
   // Enqueues the installations of `found` below `target`; adds to `counts`. Store errors out.
   Status enqueueOutdated(const store::InboxItem& item, const std::vector<TeamInstallation>& found,
                          const std::string& target, Counts& counts);
+  // A completion decided while planning a batch, written with the others by flushBatch().
+  struct Completion {
+    store::InboxCompletion write;
+    std::string logLine;     // "planned inbox item N: ...", logged once written
+    bool countJobs = false;  // the line ends with how many of write.jobs were new
+  };
+  // Every completion goes through here: kept for the batch's one transaction (flushBatch).
+  void completeLater(const store::InboxItem& item, std::vector<store::JobSpec> jobs,
+                     std::vector<store::AuditRecord> audits, std::string logLine,
+                     bool countJobs);
+  void flushBatch();
   void complete(const store::InboxItem& item, const store::AuditRecord& audit);
   void fail(const store::InboxItem& item, store::AuditRecord audit, const std::string& why);
   void retry(const store::InboxItem& item, store::AuditRecord audit, const Error& error);
@@ -98,6 +116,11 @@ class Planner {
   RetryPolicy retryPolicy_;
   std::shared_ptr<spdlog::logger> logger_;
   std::atomic<bool> stop_{false};
+  // The batch being planned (planner thread only): completions to write, and what was done
+  // once for the whole batch already.
+  std::vector<Completion> completions_;
+  bool reconciliationRequested_ = false;
+  std::set<int64_t> confirmedJobs_;  // jobs whose upgrade-confirmed record is in completions_
 };
 
 }  // namespace appkeeper::daemon

@@ -11,7 +11,7 @@
 namespace appkeeper::handlers {
 namespace {
 
-constexpr char kEvent[] = "catalog-event";
+constexpr char kCatalogAuditEvent[] = "catalog-event";
 
 bool saneId(const std::string& s) {
   if (s.empty() || s.size() > kMaxAppIdLength) return false;
@@ -21,19 +21,27 @@ bool saneId(const std::string& s) {
   return true;
 }
 
-// Records a refused event. A failing audit write does not change the answer (the sender is
-// still wrong), but it is logged.
-void auditRejection(store::Store& store, spdlog::logger& logger, std::string_view webhookId,
-                    const std::string& reason) {
+// Records a refused event, through the writer when there is one (group-committed: a flood of
+// forged events costs no transaction each and never takes the write lock from the writer). A
+// failing audit write does not change the answer (the sender is still wrong), but it is logged.
+void auditRejection(store::Store* store, InboundWriter* writer, spdlog::logger& logger,
+                    std::string_view webhookId, const std::string& reason) {
   store::AuditRecord audit;
-  audit.event = kEvent;
+  audit.event = kCatalogAuditEvent;
   audit.outcome = "rejected";
   audit.detail = reason + (webhookId.empty() ? "" : " (webhook-id " + clip(webhookId) + ")");
-  if (auto st = store.appendAudit(audit); !st) {
+  Status st = writer != nullptr  ? writer->appendAudits({audit})
+              : store != nullptr ? store->appendAudit(audit)
+                                 : Status(Error::internal("no store to audit with (a bug)"));
+  if (!st) {
     logger.error("catalog event: could not audit a rejection ({}): {}", toString(st.error().kind),
                  st.error().message);
   }
 }
+
+InboundResponse handleCatalogEventWith(const InboundRequest& request,
+                                       const CatalogEventContext& ctx, store::Store* store,
+                                       spdlog::logger& logger);
 
 }  // namespace
 
@@ -102,38 +110,55 @@ Result<CatalogEvent> parseCatalogEvent(std::string_view body, std::string_view t
 
 InboundResponse handleCatalogEvent(const InboundRequest& request, const CatalogEventContext& ctx,
                                    store::Store& store, spdlog::logger& logger) {
+  return handleCatalogEventWith(request, ctx, &store, logger);
+}
+
+InboundResponse handleCatalogEvent(const InboundRequest& request, const CatalogEventContext& ctx,
+                                   spdlog::logger& logger) {
+  return handleCatalogEventWith(request, ctx, nullptr, logger);
+}
+
+namespace {
+
+InboundResponse handleCatalogEventWith(const InboundRequest& request,
+                                       const CatalogEventContext& ctx, store::Store* store,
+                                       spdlog::logger& logger) {
   const std::string_view webhookId = request.header("webhook-id").value_or("");
   if (ctx.key == nullptr) {
     logger.warn("catalog event refused: no catalog secret is configured");
-    auditRejection(store, logger, webhookId, "no catalog secret configured");
+    auditRejection(store, ctx.writer, logger, webhookId, "no catalog secret configured");
     return errorResponse(401, "unauthorized", "catalog events are not enabled on this server");
   }
   SignedDelivery delivery{request.header("webhook-id"), request.header("webhook-timestamp"),
                           request.header("webhook-signature"), request.body};
   if (auto verified = verifyStandardWebhook(*ctx.key, delivery, ctx.now); !verified) {
     logger.warn("catalog event refused: {}", verified.error().message);
-    auditRejection(store, logger, webhookId, verified.error().message);
+    auditRejection(store, ctx.writer, logger, webhookId, verified.error().message);
     return errorResponse(401, "unauthorized", verified.error().message);
   }
 
   auto event = parseCatalogEvent(request.body, ctx.tenantId);
   if (!event) {
     logger.warn("catalog event refused: {}", event.error().message);
-    auditRejection(store, logger, webhookId, event.error().message);
+    auditRejection(store, ctx.writer, logger, webhookId, event.error().message);
     return errorResponse(400, "badRequest", event.error().message);
   }
 
   store::AuditRecord audit;
-  audit.event = kEvent;
+  audit.event = kCatalogAuditEvent;
   audit.outcome = "accepted";
   audit.tenantId = event->tenantId;
   audit.teamsAppId = event->teamsAppId;
   audit.toVersion = event->version;
   audit.detail = "webhook-id " + clip(webhookId) +
                  (event->externalId.empty() ? "" : ", externalId " + event->externalId);
+  if (ctx.writer == nullptr && store == nullptr) {
+    logger.error("catalog event: neither a store nor a writer to persist with (a bug)");
+    return unavailableResponse("the event could not be stored; retry later");
+  }
   auto isNew = ctx.writer != nullptr
                    ? ctx.writer->acceptCatalogEvent(std::string(webhookId), request.body, audit)
-                   : store.acceptCatalogEvent(std::string(webhookId), request.body, audit);
+                   : store->acceptCatalogEvent(std::string(webhookId), request.body, audit);
   if (!isNew) {
     logger.error("catalog event: could not persist ({}): {}", toString(isNew.error().kind),
                  isNew.error().message);
@@ -148,5 +173,7 @@ InboundResponse handleCatalogEvent(const InboundRequest& request, const CatalogE
               event->teamsAppId.empty() ? event->externalId : event->teamsAppId, event->version);
   return emptyResponse(202);
 }
+
+}  // namespace
 
 }  // namespace appkeeper::handlers

@@ -53,5 +53,10 @@ struct CatalogEventContext {
 
 InboundResponse handleCatalogEvent(const InboundRequest& request, const CatalogEventContext& ctx,
                                    store::Store& store, spdlog::logger& logger);
+// The same with every write (the event, or a rejection's audit record) through ctx.writer and
+// no store connection at all (the Router's group-commit path). ctx.writer must be set (503
+// otherwise).
+InboundResponse handleCatalogEvent(const InboundRequest& request, const CatalogEventContext& ctx,
+                                   spdlog::logger& logger);
 
 }  // namespace appkeeper::handlers

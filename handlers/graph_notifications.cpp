@@ -11,7 +11,7 @@
 namespace appkeeper::handlers {
 namespace {
 
-constexpr char kEvent[] = "graph-notification";
+constexpr char kNotificationAuditEvent[] = "graph-notification";
 
 std::string stringField(const nlohmann::json& item, const char* name) {
   auto it = item.find(name);
@@ -131,10 +131,19 @@ Result<std::vector<std::string>> pendingClientStates(store::Store& store) {
   return states;
 }
 
-InboundResponse handleDelivery(const InboundRequest& request, store::Store& store,
-                               spdlog::logger& logger, const char* event, InboundWriter* writer) {
+}  // namespace
+
+CheckedGraphDelivery checkGraphDelivery(const InboundRequest& request, store::Store& store,
+                                        spdlog::logger& logger, GraphDeliveryRoute route) {
+  const char* event =
+      route == GraphDeliveryRoute::kLifecycle ? kLifecycleAuditEvent : kNotificationAuditEvent;
+  CheckedGraphDelivery checked;
+  checked.event = event;
   auto batch = parseNotificationBatch(request.body);
-  if (!batch) return errorResponse(400, "badRequest", batch.error().message);
+  if (!batch) {
+    checked.answer = errorResponse(400, "badRequest", batch.error().message);
+    return checked;
+  }
 
   // One lookup per distinct subscription: a delivery often batches many items of one.
   // nullopt = no such subscription.
@@ -163,7 +172,9 @@ InboundResponse handleDelivery(const InboundRequest& request, store::Store& stor
         if (!sub) {
           logger.error("graph notifications: subscription lookup failed ({}): {}",
                        toString(sub.error().kind), sub.error().message);
-          return unavailableResponse("the notification could not be stored; retry later");
+          checked.answer =
+              unavailableResponse("the notification could not be stored; retry later");
+          return checked;
         }
         std::optional<std::string> state;
         if (sub->has_value()) state = (*sub)->clientState;
@@ -183,7 +194,9 @@ InboundResponse handleDelivery(const InboundRequest& request, store::Store& stor
           if (!states) {
             logger.error("graph notifications: subscription lookup failed ({}): {}",
                          toString(states.error().kind), states.error().message);
-            return unavailableResponse("the notification could not be stored; retry later");
+            checked.answer =
+                unavailableResponse("the notification could not be stored; retry later");
+            return checked;
           }
           pending = std::move(*states);
         }
@@ -208,25 +221,37 @@ InboundResponse handleDelivery(const InboundRequest& request, store::Store& stor
     audits.push_back(std::move(audit));
   }
 
-  const size_t rejected = audits.size() - accepted.size();
+  checked.rejected = audits.size() - accepted.size();
+  if (!accepted.empty()) {
+    checked.payload = nlohmann::json{{"value", std::move(accepted)}}.dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  checked.audits = std::move(audits);
+  return checked;
+}
+
+InboundResponse persistGraphDelivery(const CheckedGraphDelivery& checked, store::Store* store,
+                                     spdlog::logger& logger, InboundWriter* writer) {
+  if (checked.answer) return *checked.answer;
+  const auto& audits = checked.audits;
   if (!audits.empty()) {
-    std::string payload;
-    if (!accepted.empty()) {
-      payload = nlohmann::json{{"value", std::move(accepted)}}.dump(
-          -1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (writer == nullptr && store == nullptr) {
+      logger.error("graph notifications: neither a store nor a writer to persist with (a bug)");
+      return unavailableResponse("the notification could not be stored; retry later");
     }
-    auto kept = writer != nullptr ? writer->acceptNotification(payload, audits)
-                                  : store.acceptNotification(payload, audits);
+    auto kept = writer != nullptr ? writer->acceptNotification(checked.payload, audits)
+                                  : store->acceptNotification(checked.payload, audits);
     if (!kept) {
       logger.error("graph notifications: could not persist {} item(s) ({}): {}", audits.size(),
                    toString(kept.error().kind), kept.error().message);
       return unavailableResponse("the notification could not be stored; retry later");
     }
   }
-  if (rejected > 0) {
-    logger.warn("{}: {} item(s) rejected, {} accepted", event, rejected, audits.size() - rejected);
+  if (checked.rejected > 0) {
+    logger.warn("{}: {} item(s) rejected, {} accepted", checked.event, checked.rejected,
+                audits.size() - checked.rejected);
   } else {
-    logger.debug("{}: {} item(s) accepted", event, audits.size());
+    logger.debug("{}: {} item(s) accepted", checked.event, audits.size());
   }
   // 202 even when every item was rejected: a non-2xx would make Graph (or whoever forged the
   // delivery) retry it for hours, and nothing about it will ever become acceptable. Nothing was
@@ -234,16 +259,16 @@ InboundResponse handleDelivery(const InboundRequest& request, store::Store& stor
   return emptyResponse(202);
 }
 
-}  // namespace
-
 InboundResponse handleGraphNotifications(const InboundRequest& request, store::Store& store,
                                          spdlog::logger& logger, InboundWriter* writer) {
-  return handleDelivery(request, store, logger, kEvent, writer);
+  auto checked = checkGraphDelivery(request, store, logger, GraphDeliveryRoute::kNotifications);
+  return persistGraphDelivery(checked, &store, logger, writer);
 }
 
 InboundResponse handleGraphLifecycle(const InboundRequest& request, store::Store& store,
                                      spdlog::logger& logger, InboundWriter* writer) {
-  return handleDelivery(request, store, logger, kLifecycleAuditEvent, writer);
+  auto checked = checkGraphDelivery(request, store, logger, GraphDeliveryRoute::kLifecycle);
+  return persistGraphDelivery(checked, &store, logger, writer);
 }
 
 }  // namespace appkeeper::handlers

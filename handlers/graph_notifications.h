@@ -59,6 +59,24 @@ struct InstallationRef {
 };
 InstallationRef parseInstallationResource(std::string_view resource);
 
+// The two halves of handleGraphNotifications / handleGraphLifecycle, so that the Router can give
+// its pooled connection back before the delivery waits for the group commit's fsync: the check
+// (parse, clientState against the stored subscriptions, read through `store`) and the write.
+enum class GraphDeliveryRoute { kNotifications, kLifecycle };
+struct CheckedGraphDelivery {
+  std::optional<InboundResponse> answer;  // set: answer this now (400, 503), nothing to write
+  std::string payload;                    // the accepted items as {"value":[...]}, or empty
+  std::vector<store::AuditRecord> audits;  // one per item, accepted or rejected
+  size_t rejected = 0;
+  const char* event = "";  // the audit event: "graph-notification" or kLifecycleAuditEvent
+};
+CheckedGraphDelivery checkGraphDelivery(const InboundRequest& request, store::Store& store,
+                                        spdlog::logger& logger, GraphDeliveryRoute route);
+// Persists through `writer` when set, else through `store` (one of them must be set); 202, or
+// the check's answer, or 503 + Retry-After when the store cannot keep it.
+InboundResponse persistGraphDelivery(const CheckedGraphDelivery& checked, store::Store* store,
+                                     spdlog::logger& logger, InboundWriter* writer);
+
 // `writer` (optional): the delivery is persisted through it (group commit, inbound_writer.h)
 // rather than by `store`, which then only serves the subscription lookups.
 InboundResponse handleGraphNotifications(const InboundRequest& request, store::Store& store,

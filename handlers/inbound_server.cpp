@@ -51,8 +51,12 @@ Result<std::unique_ptr<InboundServer>> InboundServer::start(InboundServerOptions
   const size_t maxInFlight = options.maxInFlight > 0
                                  ? static_cast<size_t>(options.maxInFlight)
                                  : static_cast<size_t>(std::max(1, options.maxThreads * 3 / 4));
-  // More connections than in-flight requests would never be borrowed.
-  const size_t connections = options.storeConnections > 0 ? options.storeConnections : maxInFlight;
+  // More connections than in-flight requests would never be borrowed. With group commit a
+  // request borrows one only for its reads (tens of µs), so a few serve every request in flight.
+  constexpr size_t kInboundReadConnections = 8;
+  const size_t connections = options.storeConnections > 0 ? options.storeConnections
+                             : options.groupCommit ? std::min(maxInFlight, kInboundReadConnections)
+                                                   : maxInFlight;
   store::OpenOptions storeOptions;
   storeOptions.busyTimeout = options.storeBusyTimeout;
   auto pool = StorePool::open(options.dbPath, clock, connections, storeOptions);

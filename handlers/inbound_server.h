@@ -4,11 +4,12 @@
 //
 // Routes: POST /graph/notifications, POST /graph/lifecycle, POST /events/catalog, GET /healthz,
 // GET /readyz, and GET /metrics when `metrics` is set (admin_routes.h).
-// Persistence goes through store::Store connections opened on `dbPath` (one per request in
-// flight, see store_pool.h); when the store cannot keep a delivery (locked, disk full, file
-// unwritable) the answer is 503 + Retry-After so senders retry, and the next request tries the
-// store again, so the server recovers by itself when the fault clears. A flood beyond
-// maxInFlight is shed with 503 at once while health probes keep their threads (in_flight_limit.h).
+// Persistence goes through a group-commit writer (inbound_writer.h) and a few pooled
+// store::Store connections for reads, opened on `dbPath` (store_pool.h); when the store cannot
+// keep a delivery (locked, disk full, file unwritable) the answer is 503 + Retry-After so
+// senders retry, and the next request tries the store again, so the server recovers by itself
+// when the fault clears. A flood beyond maxInFlight is shed with 503 at once while health probes
+// keep their threads (in_flight_limit.h).
 //
 // With `tls` set it serves HTTPS only ([listen] tls_cert_file / tls_key_file); reloadTls()
 // (SIGHUP) swaps the certificate for new connections.
@@ -35,6 +36,9 @@ class logger;
 
 namespace appkeeper::handlers {
 
+// The inbound listener's threads by default; [listen] max_in_flight may go up to one less.
+inline constexpr int kInboundListenerThreads = 128;
+
 struct InboundServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 8080;  // 0 picks a free port (tests)
@@ -42,7 +46,12 @@ struct InboundServerOptions {
   std::string tenantId;       // events for another tenant are rejected (400, audited)
   std::string catalogSecret;  // "whsec_<base64>" (a secret: never logged)
   size_t maxBodyBytes = 1 << 20;
-  int maxThreads = 16;
+  // Poco serves a keep-alive connection on one thread for as long as it stays open, and with
+  // group commit a delivery's thread only waits for the writer's fsync (no CPU, no store
+  // connection), so threads are what lets many senders' connections be served at once: Graph
+  // delivers over many concurrent connections, and 5,000 deliveries/s at a 5 ms fsync need ~25+
+  // in flight. Idle threads are reclaimed by the pool.
+  int maxThreads = kInboundListenerThreads;
   int maxQueued = 128;  // connections waiting beyond this are refused (overload shedding)
   // Persisting requests (POST routes) handled at once; beyond it the answer is 503 + Retry-After
   // at once, so the other threads stay free for health probes and for answering the flood (see
@@ -51,8 +60,9 @@ struct InboundServerOptions {
   // /readyz: store open and workers running (empty: always ready). Called from server threads.
   std::function<bool()> ready;
   std::shared_ptr<spdlog::logger> logger;  // null: no logging
-  // Store connections shared by the server threads (0: one per in-flight request). A request
-  // that finds none free within storeWait is answered 503 + Retry-After.
+  // Store connections shared by the server threads (0: with group commit a few, which serve
+  // only the subscription reads of notifications; without it one per in-flight request). A
+  // request that finds none free within storeWait is answered 503 + Retry-After.
   size_t storeConnections = 0;
   std::chrono::milliseconds storeWait{250};
   // How long an inbound write waits for another connection's lock before the answer becomes 503.

@@ -55,6 +55,8 @@ class InboundWriter {
                                   const store::AuditRecord& audit);
   Result<std::optional<int64_t>> acceptNotification(const std::string& payload,
                                                     const std::vector<store::AuditRecord>& audits);
+  // Audit records alone (e.g. a refused delivery), group-committed like a delivery.
+  Status appendAudits(const std::vector<store::AuditRecord>& audits);
 
   // Without a writer thread: writes one batch of what is queued on the calling thread and
   // returns how many writes it held (0 when none was queued).

@@ -124,6 +124,11 @@ InboundResponse Router::handle(const InboundRequest& request) const {
     r.headers.emplace_back("Connection", "close");
     return r;
   }
+  if (config_.writer != nullptr) {
+    const auto route = spec->route == Route::kLifecycle ? GraphDeliveryRoute::kLifecycle
+                                                        : GraphDeliveryRoute::kNotifications;
+    return handleWithWriter(request, route, spec->route == Route::kCatalogEvents);
+  }
   auto lease = pool_.acquire(config_.storeWait);
   if (!lease) {
     logger_.warn("inbound {}: no store connection free within {} ms, answering 503", request.path,
@@ -138,6 +143,27 @@ InboundResponse Router::handle(const InboundRequest& request) const {
   }
   CatalogEventContext ctx{config_.catalogKey, config_.tenantId, clock_.now(), config_.writer};
   return handleCatalogEvent(request, ctx, **lease, logger_);
+}
+
+// Group commit: the pooled connection serves only the reads of the check and goes back before
+// the delivery waits for its fsync, so a few connections serve every request in flight.
+InboundResponse Router::handleWithWriter(const InboundRequest& request, GraphDeliveryRoute route,
+                                         bool catalog) const {
+  if (catalog) {
+    CatalogEventContext ctx{config_.catalogKey, config_.tenantId, clock_.now(), config_.writer};
+    return handleCatalogEvent(request, ctx, logger_);
+  }
+  CheckedGraphDelivery checked;
+  {
+    auto lease = pool_.acquire(config_.storeWait);
+    if (!lease) {
+      logger_.warn("inbound {}: no store connection free within {} ms, answering 503",
+                   request.path, config_.storeWait.count());
+      return unavailableResponse("the server is busy; retry later");
+    }
+    checked = checkGraphDelivery(request, **lease, logger_, route);
+  }
+  return persistGraphDelivery(checked, nullptr, logger_, config_.writer);
 }
 
 }  // namespace appkeeper::handlers

@@ -2,8 +2,9 @@
 // method (405 + Allow), body size (413) and content type (415; the validation handshake is
 // exempt), sheds a persisting request when RouterConfig::maxInFlight of them are already running
 // (503 + Retry-After + Connection: close at once; in_flight_limit.h says why), borrows a store
-// connection when the route persists something (503 + Retry-After when none is free in time),
-// and dispatches to the route functions:
+// connection when the route persists something (503 + Retry-After when none is free in time;
+// with a writer, only for the notification routes' subscription reads, given back before the
+// write waits for its group commit), and dispatches to the route functions:
 //   POST /graph/notifications -> graph_notifications.h
 //   POST /graph/lifecycle     -> graph_notifications.h (lifecycle events, same checks)
 //   POST /events/catalog      -> catalog_events.h
@@ -24,6 +25,7 @@
 
 #include "common/clock.h"
 #include "handlers/admin_routes.h"
+#include "handlers/graph_notifications.h"
 #include "handlers/in_flight_limit.h"
 #include "handlers/inbound_request.h"
 #include "handlers/standard_webhooks.h"
@@ -58,6 +60,8 @@ class Router {
   size_t inFlight() const { return limit_->inFlight(); }
 
  private:
+  InboundResponse handleWithWriter(const InboundRequest& request, GraphDeliveryRoute route,
+                                   bool catalog) const;
   RouterConfig config_;
   std::unique_ptr<InFlightLimit> limit_;  // behind a pointer: the counter is atomic, Router movable
   StorePool& pool_;

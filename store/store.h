@@ -181,6 +181,13 @@ struct InboundWrite {
   std::vector<AuditRecord> audits;  // catalog events: exactly one
 };
 
+// One item's completion for Store::completeInboxBatch: as completeInbox(inboxId, jobs, audits).
+struct InboxCompletion {
+  int64_t inboxId = 0;
+  std::vector<JobSpec> jobs;
+  std::vector<AuditRecord> audits;
+};
+
 // What acceptInboundBatch did with one write: `fresh` is acceptCatalogEvent's answer (false for
 // a repeated webhook-id) and true for notifications; `inboxId` is acceptNotification's answer.
 struct InboundWriteOutcome {
@@ -241,6 +248,15 @@ class Store {
   // kPermanent when the item is unknown or already done (then nothing is written).
   Result<size_t> completeInbox(int64_t inboxId, const std::vector<JobSpec>& jobs,
                                const std::vector<AuditRecord>& audits);
+  // Batched forms for a planner under a flood, so it takes the write lock (and an fsync) once
+  // per batch rather than twice per item: claimInboxBatch leases up to `max` (>= 1) of the oldest
+  // due items in one transaction (oldest first), each as claimInbox would; completeInboxBatch
+  // completes each item as completeInbox would, all in ONE transaction, each in its own
+  // savepoint so one item's failure (kPermanent: unknown or already done) leaves the others. The
+  // outer error is for the transaction itself (nothing written).
+  Result<std::vector<InboxItem>> claimInboxBatch(std::chrono::milliseconds lease, size_t max);
+  Result<std::vector<Result<size_t>>> completeInboxBatch(
+      const std::vector<InboxCompletion>& items);
   // Puts the item back for another try at `runAt`, recording why.
   Status retryInbox(int64_t inboxId, WallTime runAt, const std::string& error);
 

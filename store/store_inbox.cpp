@@ -3,6 +3,7 @@
 // one planner.
 #include <SQLiteCpp/Transaction.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -252,6 +253,90 @@ Result<size_t> Store::completeInbox(int64_t inboxId, const std::vector<JobSpec>&
     for (const AuditRecord& audit : audits) impl_->insertAudit(audit);
     tx.commit();
     return added;
+  });
+}
+
+Result<std::vector<InboxItem>> Store::claimInboxBatch(std::chrono::milliseconds lease,
+                                                      size_t max) {
+  return guarded("claiming inbox items", [&]() -> Result<std::vector<InboxItem>> {
+    if (auto refused = impl_->refuseIfReadOnly("claiming inbox items")) return *refused;
+    std::vector<InboxItem> items;
+    if (max == 0) return items;
+    const int64_t now = impl_->nowMs();
+    InboxWriteTurns::Turn turn(inboxWriteTurns());
+    SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
+    {
+      // claimInbox's statement for up to `max` items (RETURNING gives no order: sorted below).
+      SQLite::Statement claim(
+          *impl_->db,
+          "UPDATE inbox SET state = 'running', attempts = attempts + 1, lease_until = ?1, "
+          "due_at = ?1 WHERE id IN (SELECT id FROM inbox INDEXED BY inbox_due "
+          "WHERE state IN ('queued', 'running') "
+          "AND due_at <= ?2 ORDER BY due_at, id LIMIT ?3) "
+          "RETURNING id, kind, payload, received_at, attempts, run_at");
+      claim.bind(1, now + static_cast<int64_t>(lease.count()));
+      claim.bind(2, now);
+      claim.bind(3, static_cast<int64_t>(max));
+      std::vector<std::pair<int64_t, InboxItem>> claimed;  // run_at, item
+      while (claim.executeStep()) {
+        InboxItem item;
+        item.id = claim.getColumn(0).getInt64();
+        item.kind = claim.getColumn(1).getString();
+        item.payload = claim.getColumn(2).getString();
+        item.receivedAt = fromUnixMillis(claim.getColumn(3).getInt64());
+        item.attempts = claim.getColumn(4).getInt();
+        claimed.emplace_back(claim.getColumn(5).getInt64(), std::move(item));
+      }
+      std::sort(claimed.begin(), claimed.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first < b.first : a.second.id < b.second.id;
+      });
+      items.reserve(claimed.size());
+      for (auto& c : claimed) items.push_back(std::move(c.second));
+    }
+    tx.commit();
+    return items;
+  });
+}
+
+Result<std::vector<Result<size_t>>> Store::completeInboxBatch(
+    const std::vector<InboxCompletion>& items) {
+  using Outcomes = std::vector<Result<size_t>>;
+  return guarded("completing inbox items", [&]() -> Result<Outcomes> {
+    if (auto refused = impl_->refuseIfReadOnly("completing inbox items")) return *refused;
+    Outcomes outcomes;
+    outcomes.reserve(items.size());
+    if (items.empty()) return outcomes;
+    InboxWriteTurns::Turn turn(inboxWriteTurns());
+    SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
+    SQLite::Statement done(*impl_->db,
+                           "UPDATE inbox SET state = 'done', due_at = NULL, lease_until = 0 "
+                           "WHERE id = ?1 AND state <> 'done'");
+    for (const InboxCompletion& item : items) {
+      impl_->db->exec("SAVEPOINT inbox_completion");
+      // Filled in place (GCC 12 reports a Result<size_t> temporary as maybe-uninitialized).
+      Result<size_t>& outcome = outcomes.emplace_back(size_t{0});
+      try {
+        done.reset();
+        done.bind(1, item.inboxId);
+        if (done.exec() == 0) {
+          impl_->db->exec("RELEASE inbox_completion");
+          outcome = Error::permanent("inbox item " + std::to_string(item.inboxId) +
+                                     " is unknown or already done; nothing was enqueued");
+          continue;
+        }
+        outcome = impl_->insertJobs(item.jobs, item.inboxId);
+        for (const AuditRecord& audit : item.audits) impl_->insertAudit(audit);
+        impl_->db->exec("RELEASE inbox_completion");
+      } catch (const SQLite::Exception& e) {
+        outcome = fromSqlite(e, "completing an inbox item");
+        // As in acceptInboundBatch: undoes this item only, or throws (the batch fails as one)
+        // when SQLite already rolled the whole transaction back.
+        impl_->db->exec("ROLLBACK TO inbox_completion");
+        impl_->db->exec("RELEASE inbox_completion");
+      }
+    }
+    tx.commit();
+    return outcomes;
   });
 }
 

@@ -257,10 +257,10 @@ TEST_CASE("a bad number is one line naming the key and the file", "[daemon][conf
         "(1..256)");
   CHECK(errorOf(parseConfig(fullConfig(dir), "/a.ini", {{"APPKEEPER_LISTEN_PORT", "8o80"}})) ==
         "config /a.ini: [listen] port (from APPKEEPER_LISTEN_PORT): \"8o80\" is not a number");
-  // The listener has 16 threads: a cap of 16 would leave none for the health probes.
-  CHECK(errorOf(parseConfig(fullConfig(dir), "/a.ini", {{"APPKEEPER_LISTEN_MAX_IN_FLIGHT", "16"}})) ==
-        "config /a.ini: [listen] max_in_flight (from APPKEEPER_LISTEN_MAX_IN_FLIGHT): \"16\" is "
-        "out of range (0..15)");
+  // The listener has 128 threads: a cap of 128 would leave none for the health probes.
+  CHECK(errorOf(parseConfig(fullConfig(dir), "/a.ini", {{"APPKEEPER_LISTEN_MAX_IN_FLIGHT", "128"}})) ==
+        "config /a.ini: [listen] max_in_flight (from APPKEEPER_LISTEN_MAX_IN_FLIGHT): \"128\" is "
+        "out of range (0..127)");
 }
 
 TEST_CASE("a missing required key is one line naming the key and the file", "[daemon][config]") {

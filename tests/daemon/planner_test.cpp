@@ -51,6 +51,20 @@ struct PlannerFixture {
     REQUIRE(must(store->acceptCatalogEvent(webhookId, payload, audit)));
   }
   std::vector<store::Job> queued() { return must(store->listJobs(store::JobState::kQueued, 0)); }
+  // A job of ours upgraded `id` from 1.0.0 to 2.0.0, and the worker wrote 2.0.0 into the
+  // inventory: what the planner sees before Graph's "updated" notification for that upgrade.
+  int64_t upgradedByUs(const std::string& team, const std::string& id) {
+    store::JobSpec spec{FakeGraph::kTenant, team, id, "app-1", "1.0.0", "2.0.0", std::nullopt};
+    REQUIRE(must(store->enqueue({spec})) == 1);
+    auto job = must(store->claimJob("w1", 60s));
+    REQUIRE(job.has_value());
+    store::AuditRecord upgraded;
+    upgraded.outcome = "upgraded";
+    REQUIRE(store->finishJob(job->id, "w1", store::JobState::kSucceeded, upgraded).ok());
+    REQUIRE(
+        store->upsertInstallations({{FakeGraph::kTenant, team, id, "app-1", "d", "2.0.0"}}).ok());
+    return job->id;
+  }
 };
 
 }  // namespace
@@ -126,8 +140,8 @@ TEST_CASE("the target is the newer of the event's version and the latest publish
   f.g.graph.install("t1", "app-1", "1.0.0");
   f.accept("msg_old", publishEvent("app-1", "1.5.0"));  // an old event: 2.0.0 is out already
   f.accept("msg_new", publishEvent("app-1", "3.0.0"));  // ahead of what Graph shows yet
-  REQUIRE(f.planner.runOnce());
-  REQUIRE(f.planner.runOnce());
+  REQUIRE(f.planner.runOnce());  // both items: one batch
+  CHECK_FALSE(f.planner.runOnce());
   std::set<std::string> targets;
   for (const auto& j : f.queued()) targets.insert(j.spec.targetVersion);
   CHECK(targets == std::set<std::string>{"2.0.0", "3.0.0"});
@@ -285,16 +299,7 @@ TEST_CASE("an updated notification after our upgrade confirms it once, without r
           "[daemon][planner]") {
   PlannerFixture f;
   const std::string id = "t1##app-1==";
-  store::JobSpec spec{FakeGraph::kTenant, "t1", id, "app-1", "1.0.0", "2.0.0", std::nullopt};
-  REQUIRE(must(f.store->enqueue({spec})) == 1);
-  auto job = must(f.store->claimJob("w1", 60s));
-  REQUIRE(job.has_value());
-  store::AuditRecord upgraded;
-  upgraded.outcome = "upgraded";
-  REQUIRE(f.store->finishJob(job->id, "w1", store::JobState::kSucceeded, upgraded).ok());
-  // The worker wrote the new version into the inventory.
-  REQUIRE(
-      f.store->upsertInstallations({{FakeGraph::kTenant, "t1", id, "app-1", "d", "2.0.0"}}).ok());
+  const int64_t jobId = f.upgradedByUs("t1", id);
 
   deliver(*f.store, {change("updated", id)});
   REQUIRE(f.planner.runOnce());
@@ -302,7 +307,7 @@ TEST_CASE("an updated notification after our upgrade confirms it once, without r
   REQUIRE(f.planner.runOnce());
   auto confirmed = auditOf(*f.store, "upgrade-confirmed", "confirmed");
   REQUIRE(confirmed.size() == 1);
-  CHECK(confirmed[0].jobId == job->id);
+  CHECK(confirmed[0].jobId == jobId);
   CHECK(confirmed[0].toVersion == "2.0.0");
   CHECK(confirmed[0].installationId == id);
   CHECK(f.g.net.requestCount() == 0);
@@ -412,4 +417,36 @@ TEST_CASE("a first scan reads a page's teams concurrently and plans exactly what
   CHECK(plans[0].detail ==
         "Contoso Tasks -> 2.0.0: 3 installations found by scanning 5 teams, 2 jobs enqueued, 1 "
         "already current");
+}
+
+TEST_CASE("a flood of notifications is planned in batches: one claim and one completion "
+          "transaction per batch, one reconciliation request, every item done",
+          "[daemon][planner]") {
+  PlannerFixture f;
+  // 40 items for installations the inventory does not know: each needs a reconciliation.
+  for (int i = 0; i < 40; ++i) {
+    deliver(*f.store, {change("created", "unknown-" + std::to_string(i))});
+  }
+  REQUIRE(f.planner.runOnce());  // the first 32 (PlannerOptions::batch)
+  CHECK(auditOf(*f.store, "plan", "planned").size() == 32);
+  REQUIRE(f.planner.runOnce());  // the other 8
+  CHECK_FALSE(f.planner.runOnce());
+  CHECK(auditOf(*f.store, "plan", "planned").size() == 40);
+  auto active = must(f.store->activeReconciliation());
+  REQUIRE(active.has_value());
+  CHECK(auditOf(*f.store, "reconcile", "requested").size() == 1);
+}
+
+TEST_CASE("an upgrade Graph reports twice within one batch is confirmed once",
+          "[daemon][planner]") {
+  PlannerFixture f;
+  const std::string id = "t1##app-1==";
+  f.upgradedByUs("t1", id);
+
+  deliver(*f.store, {change("updated", id)});
+  deliver(*f.store, {change("updated", id)});  // the same report again, planned in one batch
+  REQUIRE(f.planner.runOnce());
+  CHECK_FALSE(f.planner.runOnce());
+  CHECK(auditOf(*f.store, "upgrade-confirmed", "confirmed").size() == 1);
+  CHECK(auditOf(*f.store, "plan", "planned").size() == 2);
 }

@@ -30,7 +30,7 @@ std::string parseError(const json& body) {
   return r.error().message;
 }
 
-struct Fixture {
+struct CatalogFixture {
   testing::TempDir dir;
   testing::FakeClock clock;
   std::unique_ptr<store::Store> store = testing::openStore(dir.file("appkeeper.db"), clock);
@@ -119,7 +119,7 @@ TEST_CASE("publish events that are malformed are refused naming the field", "[ha
 }
 
 TEST_CASE("a signed publish event is persisted, audited and answered 202", "[handlers]") {
-  Fixture f;
+  CatalogFixture f;
   const std::string body = event().dump();
   auto r = f.send(f.signedRequest(body, "msg_1"));
   CHECK(r.status == 202);
@@ -135,7 +135,7 @@ TEST_CASE("a signed publish event is persisted, audited and answered 202", "[han
 }
 
 TEST_CASE("a repeated webhook-id is acknowledged with 200 and kept only once", "[handlers]") {
-  Fixture f;
+  CatalogFixture f;
   const std::string body = event().dump();
   CHECK(f.send(f.signedRequest(body, "msg_dup")).status == 202);
   CHECK(f.send(f.signedRequest(body, "msg_dup")).status == 200);
@@ -145,7 +145,7 @@ TEST_CASE("a repeated webhook-id is acknowledged with 200 and kept only once", "
 }
 
 TEST_CASE("an externalId publish event is accepted", "[handlers]") {
-  Fixture f;
+  CatalogFixture f;
   json e = event();
   e["data"].erase("teamsAppId");
   e["data"]["externalId"] = "cf1ba4c7-f94e-4d80-ba90-5594b641a8ee";
@@ -154,7 +154,7 @@ TEST_CASE("an externalId publish event is accepted", "[handlers]") {
 }
 
 TEST_CASE("an unsigned or badly signed event is 401, audited and not kept", "[handlers]") {
-  Fixture f;
+  CatalogFixture f;
   InboundRequest r = f.signedRequest(event().dump(), "msg_forged");
   r.body = event("app-1", "9.9.9").dump();  // tampered after signing
   auto forged = f.send(r);
@@ -178,7 +178,7 @@ TEST_CASE("an unsigned or badly signed event is 401, audited and not kept", "[ha
 }
 
 TEST_CASE("a signed but malformed event is 400, audited and not kept", "[handlers]") {
-  Fixture f;
+  CatalogFixture f;
   json wrongTenant = event();
   wrongTenant["data"]["tenantId"] = "someone-else";
   auto r = f.send(f.signedRequest(wrongTenant.dump(), "msg_tenant"));
@@ -197,7 +197,7 @@ TEST_CASE("a signed but malformed event is 400, audited and not kept", "[handler
 }
 
 TEST_CASE("without a configured secret every catalog event is refused", "[handlers]") {
-  Fixture f;
+  CatalogFixture f;
   auto r = handleCatalogEvent(f.signedRequest(event().dump(), "msg_nokey"),
                               {nullptr, kTenant, f.clock.now()}, *f.store, *f.logger);
   CHECK(r.status == 401);

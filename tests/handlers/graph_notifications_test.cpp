@@ -20,13 +20,13 @@ namespace {
 constexpr char kSubId[] = "9f9d1ed0-c9cc-42e7-8d80-a7fc4b0cda3c";
 constexpr char kClientState[] = "s3cr3t-client-state-value";
 
-struct Fixture {
+struct NotificationFixture {
   testing::TempDir dir;
   testing::FakeClock clock;
   std::unique_ptr<store::Store> store = testing::openStore(dir.file("appkeeper.db"), clock);
   std::shared_ptr<spdlog::logger> logger = testing::nullLogger();
 
-  Fixture() {
+  NotificationFixture() {
     store::SubscriptionRecord sub;
     sub.id = kSubId;
     sub.resource = "/appCatalogs/teamsApps/app-1/installations";
@@ -96,7 +96,7 @@ TEST_CASE("a request without validationToken is not a handshake", "[handlers]") 
 }
 
 TEST_CASE("a notification with the right clientState is persisted and answered 202", "[handlers]") {
-  Fixture f;
+  NotificationFixture f;
   auto r = f.post({{"value", {item(kClientState)}}});
   CHECK(r.status == 202);
   CHECK(r.body.empty());
@@ -116,7 +116,7 @@ TEST_CASE("a notification with the right clientState is persisted and answered 2
 
 TEST_CASE("a notification with a wrong clientState is audited as rejected and never enqueued",
           "[handlers]") {
-  Fixture f;
+  NotificationFixture f;
   auto r = f.post({{"value", {item("guessed-state")}}});
   // 202: a forgery must not be retried, yet nothing is acted on.
   CHECK(r.status == 202);
@@ -130,7 +130,7 @@ TEST_CASE("a notification with a wrong clientState is audited as rejected and ne
 }
 
 TEST_CASE("a notification for an unknown subscription is rejected", "[handlers]") {
-  Fixture f;
+  NotificationFixture f;
   auto r = f.post({{"value", {item(kClientState, "00000000-0000-0000-0000-000000000000")}}});
   CHECK(r.status == 202);
   CHECK(drainInbox(*f.store).empty());
@@ -140,7 +140,7 @@ TEST_CASE("a notification for an unknown subscription is rejected", "[handlers]"
 }
 
 TEST_CASE("items without subscriptionId or clientState are rejected", "[handlers]") {
-  Fixture f;
+  NotificationFixture f;
   json noSub = item(kClientState);
   noSub.erase("subscriptionId");
   json noState = item(kClientState);
@@ -159,7 +159,7 @@ TEST_CASE("items without subscriptionId or clientState are rejected", "[handlers
 
 TEST_CASE("in a mixed batch only the items with the right clientState are persisted",
           "[handlers]") {
-  Fixture f;
+  NotificationFixture f;
   json good1 = item(kClientState);
   json good2 = item(kClientState);
   good2["changeType"] = "deleted";
@@ -182,7 +182,7 @@ TEST_CASE("in a mixed batch only the items with the right clientState are persis
 
 TEST_CASE("malformed notification bodies are 400 with a JSON error saying what is wrong",
           "[handlers]") {
-  Fixture f;
+  NotificationFixture f;
   auto send = [&](const std::string& body) {
     return handleGraphNotifications(jsonPost("/graph/notifications", body), *f.store, *f.logger);
   };
@@ -204,7 +204,7 @@ TEST_CASE("malformed notification bodies are 400 with a JSON error saying what i
 
 TEST_CASE("a notification nested deeper than 64 levels is refused before anything is copied",
           "[handlers]") {
-  Fixture f;
+  NotificationFixture f;
   // With the right clientState such an item used to be copied and serialised recursively: a
   // 100k-deep array (200 KB, under the body cap) overflowed the server thread's stack.
   json ok = item(kClientState);
@@ -227,7 +227,7 @@ TEST_CASE("a notification nested deeper than 64 levels is refused before anythin
 }
 
 TEST_CASE("an empty batch is acknowledged without touching the inbox", "[handlers]") {
-  Fixture f;
+  NotificationFixture f;
   CHECK(f.post({{"value", json::array()}}).status == 202);
   CHECK(drainInbox(*f.store).empty());
 }
@@ -292,7 +292,7 @@ TEST_CASE(
     "[handlers]") {
   // Graph may deliver between its 201 and our storing the id: the daemon stores a pending
   // record first, so the delivery is not rejected as unknown.
-  Fixture f;
+  NotificationFixture f;
   store::SubscriptionRecord pending;
   pending.id = std::string(kPendingSubscriptionPrefix) + "nonce-1";
   pending.resource = "/appCatalogs/teamsApps/app-2/installations";
@@ -315,7 +315,7 @@ TEST_CASE(
 
 TEST_CASE("lifecycle deliveries are checked like notifications and audited as graph-lifecycle",
           "[handlers]") {
-  Fixture f;
+  NotificationFixture f;
   json good = {{"subscriptionId", kSubId},
                {"clientState", kClientState},
                {"tenantId", "tenant-1"},

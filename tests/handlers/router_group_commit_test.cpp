@@ -1,5 +1,6 @@
 // The router with a group-commit writer (inbound_writer.h): deliveries are persisted through it.
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "fakes/fake_clock.h"
 #include "fakes/temp_dir.h"
@@ -68,4 +69,48 @@ TEST_CASE("with a group-commit writer a delivery it cannot start in time is a 50
   CHECK(retryAfter);
   CHECK(writer.queued() == 0);
   CHECK(f.audits() == 0);
+}
+
+TEST_CASE("with a group-commit writer a delivery gives its store connection back before it "
+          "waits for the commit, so a few connections serve every request in flight",
+          "[handlers]") {
+  GroupCommitFixture f;  // a pool of one connection
+  InboundWriter::Options o;
+  o.startThread = false;  // the test writes the batch itself, once both deliveries wait
+  o.wait = std::chrono::milliseconds(30000);
+  InboundWriter writer(testing::openStore(f.path, f.clock), o);
+  Router router = f.router(writer);
+  InboundResponse first, second;
+  auto deliver = [&router] {
+    return router.handle(jsonPost("/graph/notifications", kForeignDelivery));
+  };
+  std::thread a([&] { first = deliver(); });
+  std::thread b([&] { second = deliver(); });
+  // Before the fix the second one found the connection held and was answered 503 instead.
+  CHECK(writer.waitUntilQueued(2, std::chrono::milliseconds(30000)));
+  CHECK(f.pool->available() == 1);  // neither holds the one connection while it waits
+  writer.writeQueued();             // one transaction for whatever queued
+  a.join();
+  b.join();
+  CHECK(first.status == 202);
+  CHECK(second.status == 202);
+  CHECK(f.audits() == 2);
+}
+
+TEST_CASE("with a group-commit writer a refused catalog event is audited through the writer "
+          "without a store connection",
+          "[handlers]") {
+  GroupCommitFixture f;
+  WebhookKey key = WebhookKey::fromSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").value();
+  InboundWriter writer(testing::openStore(f.path, f.clock), {});
+  RouterConfig config;
+  config.tenantId = "tenant-1";
+  config.catalogKey = &key;
+  config.writer = &writer;
+  Router router(config, *f.pool, f.clock, *f.logger);
+  auto held = f.pool->acquire(std::chrono::milliseconds(0));  // the only connection is busy
+  REQUIRE(held.has_value());
+  auto r = router.handle(jsonPost("/events/catalog", "{}"));  // no signature headers
+  CHECK(r.status == 401);
+  CHECK(f.audits() == 1);  // the rejection, committed by the writer
 }

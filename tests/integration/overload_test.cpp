@@ -58,7 +58,7 @@ std::string floodId(int client, int request) {
   return id;
 }
 
-HttpResult sendNotification(const DaemonProcess& daemon, const std::string& subscriptionId) {
+HttpResult sendFloodNotification(const DaemonProcess& daemon, const std::string& subscriptionId) {
   return daemon.notifyUnknownSubscription(subscriptionId, 30s);
 }
 
@@ -85,7 +85,11 @@ TEST_CASE(
   EmulatorProcess emu(dir, {"--teams", "20", "--seed", "5"});
   const std::string polls = emu.appIdByName("Contoso Polls");
   emu.publish(polls, "2.0.0");
-  DaemonProcess daemon(dir, emu);
+  // A cap below the flood's 64 clients, so that the flood is beyond capacity: the default (96 of
+  // the listener's 128 threads) would let every client in, and the store lock alone answer them.
+  DaemonOptions options;
+  options.extraEnv["APPKEEPER_LISTEN_MAX_IN_FLIGHT"] = "16";
+  DaemonProcess daemon(dir, emu, options);
   daemon.start();
   const int pid = daemon.pid();
   const long rssBefore = rssKb(pid);
@@ -105,7 +109,7 @@ TEST_CASE(
         const std::string id = floodId(c, r);
         // One signed publish event per client, notifications otherwise.
         HttpResult res =
-            r == 0 ? daemon.publishEvent(polls, "2.0.0", id, 30s) : sendNotification(daemon, id);
+            r == 0 ? daemon.publishEvent(polls, "2.0.0", id, 30s) : sendFloodNotification(daemon, id);
         std::lock_guard lock(tally.mu);
         if (res.status / 100 == 2) {
           tally.kept.insert(id);

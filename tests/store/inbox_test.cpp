@@ -181,4 +181,55 @@ TEST_CASE("an inbox item without a kind is refused and nothing is written", "[st
   CHECK(must(store->queryAudit({})).empty());
 }
 
+
+TEST_CASE("a batch claim leases up to max due items, oldest first, in one step", "[store]") {
+  FakeClock clock;
+  auto store = openOk(":memory:", clock);
+  for (int i = 0; i < 5; ++i) {
+    must(store->acceptCatalogEvent("msg_" + std::to_string(i), std::to_string(i),
+                                   eventAudit("catalog-event")));
+  }
+  const auto first = must(store->claimInboxBatch(10s, 3));
+  REQUIRE(first.size() == 3);
+  CHECK(first[0].payload == "0");
+  CHECK(first[1].payload == "1");
+  CHECK(first[2].payload == "2");
+  CHECK(first[0].attempts == 1);
+  const auto rest = must(store->claimInboxBatch(10s, 3));
+  REQUIRE(rest.size() == 2);
+  CHECK(rest[0].payload == "3");
+  CHECK(must(store->claimInboxBatch(10s, 3)).empty());  // all leased
+  clock.advance(11s);  // the leases expire: claimable again, as with claimInbox
+  CHECK(must(store->claimInboxBatch(10s, 10)).size() == 5);
+}
+
+TEST_CASE("a batch completion completes each item in one step; an item already done fails "
+          "alone",
+          "[store]") {
+  FakeClock clock;
+  auto store = openOk(":memory:", clock);
+  must(store->acceptCatalogEvent("msg_1", "{}", eventAudit("catalog-event")));
+  must(store->acceptCatalogEvent("msg_2", "{}", eventAudit("catalog-event")));
+  const auto items = must(store->claimInboxBatch(10s, 2));
+  REQUIRE(items.size() == 2);
+  must(store->completeInbox(items[1].id, {}, {}));  // done already
+
+  std::vector<InboxCompletion> batch(2);
+  batch[0] = {items[0].id, {spec("a"), spec("b")}, {eventAudit("plan", "planned")}};
+  batch[1] = {items[1].id, {spec("c")}, {eventAudit("plan", "planned")}};
+  const auto results = must(store->completeInboxBatch(batch));
+  REQUIRE(results.size() == 2);
+  REQUIRE(results[0].ok());
+  CHECK(*results[0] == 2);
+  REQUIRE_FALSE(results[1].ok());
+  CHECK(results[1].error().kind == ErrorKind::kPermanent);
+  // The failed item wrote nothing: no job "c", no second "planned" record.
+  const auto jobs = must(store->listJobs(std::nullopt, 0));
+  REQUIRE(jobs.size() == 2);
+  CHECK(jobs[0].spec.inboxId == items[0].id);
+  CHECK(outcomes(*store) == std::vector<std::string>{"accepted", "accepted", "planned"});
+  clock.advance(std::chrono::hours(1));
+  CHECK(must(store->claimInboxBatch(10s, 10)).empty());
+}
+
 }  // namespace appkeeper::store::testing
