@@ -97,10 +97,10 @@ Args parseArgs(int argc, char** argv) {
     }
   }
   if (a.workers == 0) {
-    // A job holds its worker thread for a GET, the per-team spacing (4/s: the POST on the same
-    // team waits 250 ms after the GET's slot) and the POST, plus the store: enough workers to
-    // keep the POST budget busy, with a margin for waits on the budgets' slots.
-    const double perJob = 0.25 + (a.latencyMs + a.jitterMs / 2.0) / 1000.0 + 0.05;
+    // A job holds its worker thread for a GET and the POST (the team's window lets them go back
+    // to back), plus the store: enough workers to keep the POST budget busy (Little's law:
+    // in flight = rate x time per job), with a margin for waits on the budgets' slots.
+    const double perJob = 2 * (a.latencyMs + a.jitterMs / 2.0) / 1000.0 + 0.05;
     a.workers = std::clamp(static_cast<int>(std::ceil(a.budget * perJob * 1.5)), 8, 256);
   }
   if (a.seeded) {

@@ -23,18 +23,28 @@ CatalogCache::CatalogCache(graph::GraphClient& graph, const Clock& clock,
     : graph_(graph), clock_(clock), ttl_(ttl), recheck_(recheck) {}
 
 Result<CatalogApp> CatalogCache::get(const std::string& teamsAppId,
-                                     const std::string& wantedVersion) {
+                                     const std::string& wantedVersion,
+                                     std::optional<WallTime> wantedSince) {
+  std::lock_guard lock(mu_);
   const SteadyTime now = clock_.steadyNow();
+  const WallTime wallNow = clock_.now();
   if (auto it = entries_.find(teamsAppId); it != entries_.end()) {
-    const auto age = now - it->second.fetchedAt;
-    if (age < ttl_ && (age < recheck_ || shows(it->second.app, wantedVersion))) {
-      return it->second.app;
+    const Entry& entry = it->second;
+    const auto age = now - entry.fetchedAt;
+    // Strictly before: with created_at's millisecond resolution, "equal" would make jobs
+    // enqueued in the same millisecond as a refetch (every job, under a frozen test clock)
+    // refetch one by one. A publish, its event, the plan and the job's commit do not all fit
+    // in the millisecond a fetch started.
+    const bool predatesCaller = wantedSince && entry.fetchStartedWall < *wantedSince;
+    if (age < ttl_ &&
+        (shows(entry.app, wantedVersion) || (age < recheck_ && !predatesCaller))) {
+      return entry.app;
     }
   }
   auto app = graph_.getCatalogApp(teamsAppId);
   if (!app) return app.error();
   if (entries_.size() >= kMaxEntries) entries_.clear();
-  entries_[teamsAppId] = Entry{*app, now};
+  entries_[teamsAppId] = Entry{*app, now, wallNow};
   return app;
 }
 

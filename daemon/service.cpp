@@ -7,6 +7,7 @@
 #include <climits>
 
 #include "daemon/audit_outcomes.h"
+#include "daemon/catalog_cache.h"
 #include "daemon/config_reload.h"
 #include "daemon/credential_vault.h"
 #include "daemon/graph_connection.h"
@@ -150,6 +151,7 @@ Status Service::startAll() {
                                                                    *graph_->transport, clock_);
   }
 
+  catalog_ = std::make_unique<CatalogCache>(*graph_->client, clock_);
   const std::string ownerPrefix = hostName() + ":" + std::to_string(::getpid()) + ":w";
   for (int i = 1; i <= w.count; ++i) {
     auto workerStore = openThreadStore();
@@ -160,6 +162,7 @@ Status Service::startAll() {
     workerOptions.retry = retryOptions(w);
     workerOptions.propagationRetry = w.propagationRetry;
     workerOptions.propagationPatience = w.propagationPatience;
+    workerOptions.sharedCatalog = catalog_.get();
     workerOptions.onOutcome = [m = metrics_.get()](std::string_view o) { m->onJobOutcome(o); };
     auto workerLogger = logs_.logger("worker-" + std::to_string(i));
     workers_.push_back(std::make_unique<UpgradeWorker>(workerOptions, **workerStore,

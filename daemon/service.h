@@ -50,6 +50,7 @@ class InboundServer;
 
 namespace appkeeper::daemon {
 
+class CatalogCache;
 class CredentialVault;
 class Maintenance;
 struct GraphConnection;
@@ -95,6 +96,7 @@ class Service {
   std::unique_ptr<graph::RefreshTokenSource> delegatedTokens_;  // null: delegated consent off
   std::unique_ptr<Planner> planner_;
   std::unique_ptr<Maintenance> maintenance_;
+  std::unique_ptr<CatalogCache> catalog_;  // shared by the workers: before them
   std::vector<std::unique_ptr<UpgradeWorker>> workers_;
   std::vector<std::unique_ptr<WorkLoop>> loops_;
   std::unique_ptr<handlers::InboundServer> server_;

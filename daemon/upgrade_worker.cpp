@@ -49,7 +49,8 @@ UpgradeWorker::UpgradeWorker(WorkerOptions options, store::Store& store, graph::
       graph_(graph),
       clock_(clock),
       retryPolicy_(options_.retry, random),
-      catalog_(graph, clock, options_.catalogTtl),
+      ownCatalog_(graph, clock, options_.catalogTtl),
+      catalog_(options_.sharedCatalog != nullptr ? *options_.sharedCatalog : ownCatalog_),
       logger_(std::move(logger)),
       delegatedTokens_(delegatedTokens) {}
 
@@ -93,7 +94,7 @@ bool UpgradeWorker::runOnce() {
 
 void UpgradeWorker::runJob(Run& run) {
   const store::JobSpec& spec = run.job.spec;
-  auto app = catalog_.get(spec.teamsAppId, spec.targetVersion);
+  auto app = catalog_.get(spec.teamsAppId, spec.targetVersion, run.job.createdAt);
   if (!app) return onError(run, app.error(), "reading the catalog");
   const AppDefinition* latest = latestPublished(*app);
   bool visible = false;

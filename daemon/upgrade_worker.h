@@ -52,6 +52,9 @@ struct WorkerOptions {
   std::chrono::milliseconds propagationRetry{300'000};
   std::chrono::milliseconds propagationPatience{std::chrono::hours(48)};
   std::chrono::milliseconds catalogTtl{30'000};
+  // The process's catalog cache, shared by its workers (borrowed; must outlive the worker).
+  // Null: the worker keeps one of its own (tests, one-worker tools).
+  CatalogCache* sharedCatalog = nullptr;
   // Told each outcome once the store has recorded it (upgraded, skipped, retrying, waiting,
   // needs-delegated-consent, failed), for metrics. Called on the worker's thread; may be empty.
   std::function<void(std::string_view outcome)> onOutcome;
@@ -87,7 +90,8 @@ class UpgradeWorker {
   graph::GraphClient& graph_;
   const Clock& clock_;
   RetryPolicy retryPolicy_;
-  CatalogCache catalog_;
+  CatalogCache ownCatalog_;
+  CatalogCache& catalog_;  // options_.sharedCatalog, else ownCatalog_
   std::shared_ptr<spdlog::logger> logger_;
   graph::TokenSource* delegatedTokens_;
 };

@@ -1,12 +1,29 @@
 #include "graph/rate_limiter.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace appkeeper::graph {
 namespace {
 
 // Team entries are only dropped once the map is this large, so a steady tenant pays nothing.
 constexpr size_t kTeamPruneThreshold = 1024;
+// A team's window is widened by this fraction (see the header: delays before Graph counts).
+constexpr double kTeamWindowGuard = 0.10;
+
+// How many requests a team may have in one window, and the window's length.
+struct TeamWindow {
+  size_t burst = 0;  // 0: no per-team limit
+  SteadyTime::duration length{};
+};
+
+TeamWindow teamWindowFor(double perSecond) {
+  if (!(perSecond > 0)) return {};
+  const double burst = std::max(1.0, std::floor(perSecond));
+  return {static_cast<size_t>(burst),
+          std::chrono::duration_cast<SteadyTime::duration>(
+              std::chrono::duration<double>(burst / perSecond * (1.0 + kTeamWindowGuard)))};
+}
 
 SteadyTime::duration spacingFor(double perSecond) {
   if (!(perSecond > 0)) return SteadyTime::duration::zero();  // also catches NaN
@@ -35,22 +52,27 @@ std::chrono::milliseconds RateLimiter::reserve(Budget budget, const std::string&
   std::lock_guard lock(mu_);
   const auto spacing =
       spacingFor(budget == Budget::kGet ? limits_.getPerSecond : limits_.postPerSecond);
-  const auto teamSpacing = spacingFor(limits_.perTeamPerSecond);
+  const TeamWindow window = teamWindowFor(limits_.perTeamPerSecond);
   Schedule& schedule = budget == Budget::kGet ? get_ : post_;
 
   SteadyTime earliest = std::max(now, pausedUntil_);
-  const bool perTeam = !teamId.empty() && teamSpacing > SteadyTime::duration::zero();
-  if (perTeam) {
-    auto it = teamNext_.find(teamId);
-    if (it != teamNext_.end()) earliest = std::max(earliest, it->second);
+  TeamSlots* team = nullptr;
+  if (!teamId.empty() && window.burst > 0) {
+    team = &teams_[teamId];
+    while (team->size() > window.burst) team->pop_front();  // the limits may have shrunk
+    if (!team->empty()) earliest = std::max(earliest, team->back());  // call order
+    if (team->size() == window.burst) earliest = std::max(earliest, team->front() + window.length);
   }
   SteadyTime slot = earliest;
   if (spacing > SteadyTime::duration::zero()) {
     slot = firstFreeSlot(schedule, earliest, spacing);
     schedule.insert(slot);
   }
-  if (perTeam) teamNext_[teamId] = slot + teamSpacing;
-  prune(now);
+  if (team != nullptr) {
+    team->push_back(slot);
+    if (team->size() > window.burst) team->pop_front();
+  }
+  prune(now, window.length);
 
   // Rounded up: a caller that sleeps the returned wait never sends before its slot.
   auto wait = std::chrono::ceil<std::chrono::milliseconds>(slot - now);
@@ -58,7 +80,7 @@ std::chrono::milliseconds RateLimiter::reserve(Budget budget, const std::string&
   return wait;
 }
 
-void RateLimiter::prune(SteadyTime now) {
+void RateLimiter::prune(SteadyTime now, SteadyTime::duration teamWindow) {
   const std::pair<Schedule*, double> budgets[] = {{&get_, limits_.getPerSecond},
                                                   {&post_, limits_.postPerSecond}};
   for (const auto& [schedule, rate] : budgets) {
@@ -66,9 +88,12 @@ void RateLimiter::prune(SteadyTime now) {
     const SteadyTime horizon = now - spacingFor(rate);
     schedule->erase(schedule->begin(), schedule->lower_bound(horizon));
   }
-  if (teamNext_.size() > std::max(kTeamPruneThreshold, 2 * teamsAtLastPrune_)) {
-    std::erase_if(teamNext_, [now](const auto& entry) { return entry.second <= now; });
-    teamsAtLastPrune_ = teamNext_.size();
+  if (teams_.size() > std::max(kTeamPruneThreshold, 2 * teamsAtLastPrune_)) {
+    // A team whose latest slot left the window constrains nothing any more.
+    std::erase_if(teams_, [now, teamWindow](const auto& entry) {
+      return entry.second.empty() || entry.second.back() + teamWindow <= now;
+    });
+    teamsAtLastPrune_ = teams_.size();
   }
 }
 
@@ -89,7 +114,7 @@ std::chrono::milliseconds RateLimiter::totalWait() const {
 
 size_t RateLimiter::trackedTeams() const {
   std::lock_guard lock(mu_);
-  return teamNext_.size();
+  return teams_.size();
 }
 
 }  // namespace appkeeper::graph

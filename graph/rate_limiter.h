@@ -1,11 +1,19 @@
 // RateLimiter: Graph's throttling shape for one tenant, shared by every worker: a slot schedule
-// for GETs, one for POSTs (requests per second each: slots at least 1/rate apart), and a slot
-// sequence per team (4/s by default); plus a tenant-wide pause set by a 429's Retry-After.
+// for GETs, one for POSTs (requests per second each: slots at least 1/rate apart), and a window
+// per team (4/s by default); plus a tenant-wide pause set by a 429's Retry-After.
 // reserve() is pure bookkeeping against the injected Clock and returns how long the caller must
 // wait before sending, so it is testable without sleeping; the caller waits through its Sleeper.
 //
-// Fairness: a request takes the earliest slot that is free in its budget AND not before its
-// team's next slot. A request held back by its busy team does not push back requests for other
+// Per team, Graph counts requests in a window (4 in any second), it does not space them: a
+// worker's GET of an installation and its POST upgrade on the same team may go back to back.
+// Spacing them by 1/rate (250 ms) kept every worker thread idle for ~170 ms per job, so the
+// fan-out needed ~2x the threads to fill the POST budget. A team may therefore have up to
+// floor(rate) requests (at least 1) in any window of floor(rate)/rate seconds, widened by
+// kTeamWindowGuard (10%) because a request reaches Graph's counter after a network delay that
+// varies from one request to the next; a team in steady use gets rate/1.1 requests per second.
+//
+// Fairness: a request takes the earliest slot that is free in its budget AND allowed by its
+// team's window. A request held back by its busy team does not push back requests for other
 // teams: they take the free budget slots in between (a pure "next slot" counter would idle the
 // whole tenant behind one busy team). Within a team, slots are taken in call order.
 //
@@ -15,6 +23,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <mutex>
 #include <set>
 #include <string>
@@ -50,15 +59,17 @@ class RateLimiter {
   // Reserved future send times of one budget. A multiset: after setLimits() shrinks the
   // spacing, two reservations may legitimately coincide.
   using Schedule = std::multiset<SteadyTime>;
+  // A team's most recent slots, oldest first, at most `burst` of them.
+  using TeamSlots = std::deque<SteadyTime>;
   static SteadyTime firstFreeSlot(const Schedule& schedule, SteadyTime earliest,
                                   SteadyTime::duration spacing);
-  void prune(SteadyTime now);  // requires mu_
+  void prune(SteadyTime now, SteadyTime::duration teamWindow);  // requires mu_
 
   const Clock& clock_;
   mutable std::mutex mu_;
   RateLimits limits_;                                     // guarded by mu_
   Schedule get_, post_;                                   // guarded by mu_
-  std::unordered_map<std::string, SteadyTime> teamNext_;  // guarded by mu_
+  std::unordered_map<std::string, TeamSlots> teams_;      // guarded by mu_
   SteadyTime pausedUntil_{};                              // guarded by mu_
   std::chrono::milliseconds totalWait_{0};                // guarded by mu_
   size_t teamsAtLastPrune_ = 0;                           // guarded by mu_

@@ -69,6 +69,21 @@ struct WorkerFixture {
     spec.targetVersion = target;
     REQUIRE(must(store->enqueue({spec})) == 1);
   }
+  // Installs app-1 1.0.0 in each of `teams` and queues its upgrade to 2.0.0.
+  void enqueueOutdated(const std::vector<std::string>& teams) {
+    std::vector<store::JobSpec> specs;
+    for (const auto& team : teams) {
+      store::JobSpec s;
+      s.tenantId = FakeGraph::kTenant;
+      s.teamId = team;
+      s.installationId = g.graph.install(team, "app-1", "1.0.0");
+      s.teamsAppId = "app-1";
+      s.fromVersion = "1.0.0";
+      s.targetVersion = "2.0.0";
+      specs.push_back(s);
+    }
+    REQUIRE(must(store->enqueue(specs)) == specs.size());
+  }
   store::JobState state() {
     auto jobs = must(store->listJobs(std::nullopt, 0));
     REQUIRE(jobs.size() == 1);
@@ -360,22 +375,51 @@ TEST_CASE("a shutdown during a Graph call releases the job without counting the 
   CHECK(f.upgradeAudit().empty());
 }
 
+// Regression: the worker's catalog cache, fetched just before a publish, made that publish's
+// jobs wait propagation_retry (300 s) although the version was visible.
+TEST_CASE("a job enqueued after the worker cached the previous version upgrades at once",
+          "[daemon][worker]") {
+  WorkerFixture f;
+  f.enqueue("1.0.0");  // reads the catalog: 1.0.0 is the latest
+  REQUIRE(f.worker->runOnce());
+  REQUIRE(f.g.graph.catalogGets == 1);
+  f.g.clock.advance(100ms);
+  f.g.graph.addVersion("app-1", "2.0.0");
+  f.g.clock.advance(100ms);
+  f.enqueue("2.0.0");
+  f.g.clock.advance(100ms);
+  REQUIRE(f.worker->runOnce());
+  CHECK(auditOf(*f.store, "upgrade", "waiting").empty());
+  CHECK(f.g.graph.upgrades.size() == 1);
+  CHECK(f.g.graph.catalogGets == 2);
+}
+
+TEST_CASE("workers sharing the process's catalog cache read the catalog once",
+          "[daemon][worker]") {
+  WorkerFixture f;
+  f.g.graph.addTeams(3);
+  f.g.graph.addVersion("app-1", "2.0.0");
+  CatalogCache shared(f.g.client, f.g.clock);
+  std::vector<std::unique_ptr<UpgradeWorker>> workers;
+  for (const char* owner : {"host:1:w2", "host:1:w3"}) {
+    WorkerOptions o;
+    o.owner = owner;
+    o.sharedCatalog = &shared;
+    workers.push_back(std::make_unique<UpgradeWorker>(o, *f.store, f.g.client, f.g.clock,
+                                                      f.g.random, nullLogger()));
+  }
+  f.enqueueOutdated({"t2", "t3"});
+  f.g.clock.advance(10ms);
+  for (auto& w : workers) REQUIRE(w->runOnce());
+  CHECK(f.g.graph.catalogGets == 1);
+  CHECK(f.g.graph.upgrades.size() == 2);
+}
+
 TEST_CASE("a burst of jobs for one app reads the catalog once", "[daemon][worker]") {
   WorkerFixture f;
   f.g.graph.addTeams(3);
   f.g.graph.addVersion("app-1", "2.0.0");
-  std::vector<store::JobSpec> specs;
-  for (const char* team : {"t2", "t3"}) {
-    store::JobSpec s;
-    s.tenantId = FakeGraph::kTenant;
-    s.teamId = team;
-    s.installationId = f.g.graph.install(team, "app-1", "1.0.0");
-    s.teamsAppId = "app-1";
-    s.fromVersion = "1.0.0";
-    s.targetVersion = "2.0.0";
-    specs.push_back(s);
-  }
-  REQUIRE(must(f.store->enqueue(specs)) == 2);
+  f.enqueueOutdated({"t2", "t3"});
   REQUIRE(f.worker->runOnce());
   REQUIRE(f.worker->runOnce());
   CHECK(f.g.graph.catalogGets == 1);

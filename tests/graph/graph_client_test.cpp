@@ -433,9 +433,11 @@ TEST_CASE("per-team rate slots are waited for through the sleeper", "[graph][cli
     return HttpResponse{204, {}, ""};
   });
   auto& client = h.make();
-  for (int i = 0; i < 3; ++i) REQUIRE(client.upgrade("team-1", "i", std::nullopt).ok());
-  // The fake sleeper advances the clock, so each wait is one team slot (250 ms).
-  CHECK(h.sleeper.waits() == std::vector<milliseconds>{milliseconds(250), milliseconds(250)});
+  for (int i = 0; i < 5; ++i) REQUIRE(client.upgrade("team-1", "i", std::nullopt).ok());
+  // The fake sleeper advances the clock: the POST budget's 10 ms slots, then the fifth waits
+  // for the team's window (4 per 1.1 s) to pass its first request.
+  CHECK(h.sleeper.waits() == std::vector<milliseconds>{milliseconds(10), milliseconds(10),
+                                                       milliseconds(10), milliseconds(1070)});
 }
 
 TEST_CASE("a cancelled wait ends the call with the Cancelled code", "[graph][client]") {

@@ -40,25 +40,48 @@ TEST_CASE("GET and POST budgets are independent", "[graph][rate-limiter]") {
   CHECK(reserveMany(limiter, Budget::kPost, "", 3) == std::vector<int64_t>{0, 200, 400});
 }
 
-TEST_CASE("each team gets 4 requests per second regardless of other teams",
+TEST_CASE("each team gets 4 requests in any 1.1 s regardless of other teams",
           "[graph][rate-limiter]") {
   FakeClock clock;
   RateLimiter limiter({1000, 1000, 4}, clock);
-  CHECK(reserveMany(limiter, Budget::kGet, "team-a", 3) == std::vector<int64_t>{0, 250, 500});
-  // Team b is not held back by team a's queue (only by the 1 ms tenant spacing).
-  CHECK(reserveMany(limiter, Budget::kGet, "team-b", 2) == std::vector<int64_t>{1, 251});
-  CHECK(limiter.reserve(Budget::kPost, "team-a").count() == 750);  // the team bucket is shared
+  CHECK(reserveMany(limiter, Budget::kGet, "team-a", 3) == std::vector<int64_t>{0, 1, 2});
+  // Team b is not held back by team a's window (only by the 1 ms tenant spacing).
+  CHECK(reserveMany(limiter, Budget::kGet, "team-b", 2) == std::vector<int64_t>{3, 4});
+  // The team window is shared; within the team, call order (after its GET at 2).
+  CHECK(limiter.reserve(Budget::kPost, "team-a").count() == 2);
+  // The fifth waits until the first leaves the window (1 s widened by 10%).
+  CHECK(limiter.reserve(Budget::kPost, "team-a").count() == 1100);
+  CHECK(limiter.reserve(Budget::kGet, "team-a").count() == 1101);
+}
+
+// Regression: per-team slots 250 ms apart held each worker ~170 ms between its GET of an
+// installation and the POST upgrade on the same team, so 8 workers could not fill 30 POSTs/s.
+TEST_CASE("a GET and a POST on one team may go back to back", "[graph][rate-limiter]") {
+  FakeClock clock;
+  RateLimiter limiter({30, 30, 4}, clock);
+  CHECK(limiter.reserve(Budget::kGet, "team").count() == 0);
+  clock.advance(milliseconds(80));  // the GET's answer
+  CHECK(limiter.reserve(Budget::kPost, "team").count() == 0);
+}
+
+TEST_CASE("a team's requests keep their call order", "[graph][rate-limiter]") {
+  FakeClock clock;
+  RateLimiter limiter({10, 1000, 4}, clock);
+  CHECK(reserveMany(limiter, Budget::kGet, "team", 2) == std::vector<int64_t>{0, 100});
+  // The POST budget is free at once, but the team's earlier GET is reserved for 100 ms.
+  CHECK(limiter.reserve(Budget::kPost, "team").count() == 100);
 }
 
 TEST_CASE("a team waiting for its slot does not hold back the tenant budget",
           "[graph][rate-limiter]") {
   FakeClock clock;
   RateLimiter limiter({10, 10, 4}, clock);
-  CHECK(reserveMany(limiter, Budget::kGet, "busy", 2) == std::vector<int64_t>{0, 250});
-  // Free tenant slots at 100 and 200 (and after 350) go to other teams.
-  CHECK(limiter.reserve(Budget::kGet, "t1").count() == 100);
-  CHECK(limiter.reserve(Budget::kGet, "t2").count() == 350);
-  CHECK(limiter.reserve(Budget::kGet, "t3").count() == 450);
+  CHECK(reserveMany(limiter, Budget::kGet, "busy", 5) ==
+        std::vector<int64_t>{0, 100, 200, 300, 1100});
+  // The free tenant slots before the busy team's fifth go to other teams.
+  CHECK(limiter.reserve(Budget::kGet, "t1").count() == 400);
+  CHECK(limiter.reserve(Budget::kGet, "t2").count() == 500);
+  CHECK(limiter.reserve(Budget::kGet, "t3").count() == 600);
 }
 
 TEST_CASE("a 429 pause holds every request and only ever extends", "[graph][rate-limiter]") {
@@ -93,12 +116,12 @@ TEST_CASE("idle team entries are pruned so memory stays bounded", "[graph][rate-
   FakeClock clock;
   RateLimiter limiter({0, 0, 4}, clock);
   for (int i = 0; i < 5000; ++i) {
-    (void)limiter.reserve(Budget::kGet, "team-" + std::to_string(i));
-    clock.advance(milliseconds(1));
+    (void)reserveMany(limiter, Budget::kGet, "team-" + std::to_string(i), 4);
+    clock.advance(milliseconds(2));
   }
-  // Teams last seen more than 250 ms ago are forgotten once the map grows past its threshold.
+  // Teams whose window has passed (1.1 s) are forgotten once the map grows past its threshold.
   CHECK(limiter.trackedTeams() <= 2048);
-  // A pruned team starts fresh; a recent one still waits for its slot.
+  // A pruned team starts fresh; a recent one that used its window still waits.
   CHECK(limiter.reserve(Budget::kGet, "team-0").count() == 0);
-  CHECK(limiter.reserve(Budget::kGet, "team-4999").count() == 249);
+  CHECK(limiter.reserve(Budget::kGet, "team-4999").count() == 1098);
 }

@@ -37,6 +37,7 @@
 
 #include "emulator/self_signed_cert.h"
 #include "integration/harness.h"
+#include "integration/rollout_checks.h"
 
 using namespace appkeeper;
 using namespace appkeeper::testing;
@@ -59,7 +60,8 @@ std::string base64(const std::string& bytes) {
 std::string formEncode(const std::string& s) {
   static const char* kHex = "0123456789ABCDEF";
   std::string out;
-  for (unsigned char c : s) {
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
     if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
       out += static_cast<char>(c);
     } else if (c == ' ') {
@@ -201,12 +203,6 @@ nlohmann::json rscPermission(const std::string& value) {
   return nlohmann::json::array({{{"permissionValue", value}, {"permissionType", "application"}}});
 }
 
-size_t behind(EmulatorProcess& emu, const std::string& app, const std::string& version) {
-  size_t n = 0;
-  for (const auto& inst : emu.installations(app)) n += inst.at("version") != version;
-  return n;
-}
-
 std::vector<std::pair<std::string, std::string>> subscriptionsOf(const DaemonProcess& daemon) {
   SQLite::Database db(daemon.dbPath(), SQLite::OPEN_READONLY);
   db.setBusyTimeout(5000);
@@ -268,10 +264,6 @@ TEST_CASE("no secret of a full run appears in logs, audit records, answers or CL
        "offline_access openid profile"},
       {"APPKEEPER_ADMIN_TOKEN_FILE", dir.file("admin_token")}};
   options.extraIni = "[log]\nlevel = debug\n";
-  // A worker's catalog cache may still hold the previous version when a publish event's jobs
-  // arrive (it refetches at most every 2 s); such a job waits propagation_retry_seconds for the
-  // version to "propagate" (300 s by default, sized for real Graph): keep the test's wait short.
-  options.extraEnv.emplace("APPKEEPER_WORKERS_PROPAGATION_RETRY_SECONDS", "2");
   DaemonProcess daemon(dir, emu, options);
   const std::string insights = emu.appIdByName("Contoso Insights");
   const std::string tasks = emu.appIdByName("Contoso Tasks");
@@ -291,7 +283,7 @@ TEST_CASE("no secret of a full run appears in logs, audit records, answers or CL
   // 1. A rollout: the plain app upgrades with the app token, the RSC app waits for a sign-in.
   REQUIRE(daemon.sendPublishEvent(insights, "9.0.0", "msg_ins_9") == 202);
   REQUIRE(daemon.sendPublishEvent(tasks, "9.0.0", "msg_tasks_9") == 202);
-  REQUIRE(eventually([&] { return behind(emu, tasks, "9.0.0") == 0; }, 60s));
+  REQUIRE(eventually([&] { return installationsBehind(emu, tasks, "9.0.0") == 0; }, 60s));
 
   // 2. The delegated sign-in (device code), approved in the emulator.
   {
@@ -316,7 +308,7 @@ TEST_CASE("no secret of a full run appears in logs, audit records, answers or CL
     }
     dir.write("login.out", printed);
   }
-  REQUIRE(eventually([&] { return behind(emu, insights, "9.0.0") == 0; }, 60s));
+  REQUIRE(eventually([&] { return installationsBehind(emu, insights, "9.0.0") == 0; }, 60s));
 
   // 3. Every token expires: both flows fetch new ones. Then SIGHUP to the most verbose level.
   REQUIRE(emu.control("POST", "/_emulator/tokens/expire").status / 100 == 2);
@@ -331,8 +323,8 @@ TEST_CASE("no secret of a full run appears in logs, audit records, answers or CL
   emu.publish(tasks, "9.1.0");
   REQUIRE(daemon.sendPublishEvent(insights, "9.1.0", "msg_ins_91") == 202);
   REQUIRE(daemon.sendPublishEvent(tasks, "9.1.0", "msg_tasks_91") == 202);
-  REQUIRE(eventually([&] { return behind(emu, tasks, "9.1.0") == 0; }, 60s));
-  REQUIRE(eventually([&] { return behind(emu, insights, "9.1.0") == 0; }, 60s));
+  REQUIRE(eventually([&] { return installationsBehind(emu, tasks, "9.1.0") == 0; }, 60s));
+  REQUIRE(eventually([&] { return installationsBehind(emu, insights, "9.1.0") == 0; }, 60s));
 
   // 4. Rejected requests that carry secrets: the real clientState for another subscription, a
   // wrong clientState, an event signed with the webhook secret but for another tenant, the
