@@ -36,6 +36,10 @@ namespace {
 // Safety net against a server whose nextLinks never end (every loop is bounded).
 constexpr size_t kMaxPages = 100'000;
 
+// How many slots a request takes at most when 429 pauses keep voiding the one it slept for;
+// after that it is sent anyway and a 429 is handled as usual (the loop stays bounded).
+constexpr int kPauseRecheckLimit = 8;
+
 // "GET /v1.0/teams/x/installedApps" for messages: the path, not the query or host.
 std::string describe(const std::string& method, const std::string& url) {
   auto parsed = parseUrl(url);
@@ -98,6 +102,19 @@ Error GraphClient::cancelled() const {
   return e;
 }
 
+std::optional<milliseconds> GraphClient::waitForSlot(const Call& call) {
+  milliseconds total{0};
+  for (int round = 1;; ++round) {
+    const milliseconds wait = limiter_.reserve(call.budget, call.teamId);
+    total += std::max(wait, milliseconds::zero());
+    if (wait > milliseconds::zero() && !sleeper_.sleepFor(wait)) return std::nullopt;
+    // Another worker's 429 may have paused the tenant while this one slept: its slot, handed
+    // out before the pause, now lies inside it, and sending would draw one more 429 (and one
+    // more pause). Not a busy loop: the new slot is at or after the pause's end.
+    if (round >= kPauseRecheckLimit || limiter_.pauseLeft() == milliseconds::zero()) return total;
+  }
+}
+
 Result<GraphClient::Reply> GraphClient::attempt(const Call& call, int attemptNo) {
   TokenSource& tokens = call.tokens != nullptr ? *call.tokens : tokens_;
   auto token = tokens.token();
@@ -105,8 +122,9 @@ Result<GraphClient::Reply> GraphClient::attempt(const Call& call, int attemptNo)
   const std::string what = describe(call.method, call.url);
   // Bounded: the second pass exists only for the one refresh after a 401.
   for (int authPass = 0;; ++authPass) {
-    const milliseconds wait = limiter_.reserve(call.budget, call.teamId);
-    if (wait > milliseconds::zero() && !sleeper_.sleepFor(wait)) return cancelled();
+    const std::optional<milliseconds> waited = waitForSlot(call);
+    if (!waited) return cancelled();
+    const milliseconds wait = *waited;
 
     HttpRequest request;
     request.method = call.method;
@@ -177,7 +195,7 @@ Result<GraphClient::Reply> GraphClient::attempt(const Call& call, int attemptNo)
     if (response.status == 429) {
       // One throttled worker holds back the whole tenant instead of every worker finding out.
       if (!e.retryAfter) e.retryAfter = backoff_.delay(attemptNo);
-      limiter_.pauseUntil(clock_.steadyNow() + *e.retryAfter);
+      limiter_.onThrottled(clock_.steadyNow() + *e.retryAfter);
     }
     return e;
   }

@@ -4,10 +4,11 @@
 // Behaviour (issue 3): tokens cached until shortly before expiry and refreshed once on a 401;
 // paging follows @odata.nextLink verbatim; Graph errors are parsed into Error{httpStatus, code,
 // innerCode, message, requestId, retryAfter}; a 429 sets a tenant-wide pause on the limiter for
-// Retry-After (seconds or HTTP-date) so workers don't stampede. Idempotent GETs are retried a
-// bounded number of times inside the client (429/5xx/timeouts/transient 400, Retry-After wins,
-// exponential backoff with full jitter); the upgrade POST is never retried here: the worker owns
-// that decision and persists it.
+// Retry-After (seconds or HTTP-date) so workers don't stampede; a request that slept for a
+// slot handed out before that pause takes a new slot after it instead of sending into it.
+// Idempotent GETs are retried a bounded number of times inside the client (429/5xx/timeouts/
+// transient 400, Retry-After wins, exponential backoff with full jitter); the upgrade POST is
+// never retried here: the worker owns that decision and persists it.
 //
 // Error kinds: 429, 5xx, 401-after-refresh-failed-transiently, transport errors and the
 // transient 400 (400 without the consent inner code) -> kTransient; 403, 404, the consent 400
@@ -143,6 +144,9 @@ class GraphClient {
   struct Reply;  // a 2xx answer with its parsed JSON body (graph_client.cpp)
   // GETs: retried up to maxGetAttempts on kTransient; other methods: one attempt.
   Result<Reply> execute(const Call& call);
+  // Reserves the call's slot and sleeps until it; reserves again when a 429 paused the tenant
+  // meanwhile. Returns the total wait, or nothing when the Sleeper was cancelled.
+  std::optional<std::chrono::milliseconds> waitForSlot(const Call& call);
   // One attempt, including the single token refresh after a 401.
   Result<Reply> attempt(const Call& call, int attemptNo);
   // GETs `call` and every nextLink after it; `onPage` returns false to stop.

@@ -11,6 +11,12 @@ constexpr size_t kTeamPruneThreshold = 1024;
 // A team's window is widened by this fraction (see the header: delays before Graph counts).
 constexpr double kTeamWindowGuard = 0.10;
 
+// After a 429 the budgets' pace is cut by this factor, never below kThrottleMinRateScale, and
+// climbs back by kThrottleRecoveryPerSecond (of the configured rate) each second.
+constexpr double kThrottleRateCut = 0.9;
+constexpr double kThrottleMinRateScale = 0.5;
+constexpr double kThrottleRecoveryPerSecond = 0.002;
+
 // How many requests a team may have in one window, and the window's length.
 struct TeamWindow {
   size_t burst = 0;  // 0: no per-team limit
@@ -50,8 +56,9 @@ SteadyTime RateLimiter::firstFreeSlot(const Schedule& schedule, SteadyTime earli
 std::chrono::milliseconds RateLimiter::reserve(Budget budget, const std::string& teamId) {
   const SteadyTime now = clock_.steadyNow();
   std::lock_guard lock(mu_);
+  const double scale = rateScale(now);
   const auto spacing =
-      spacingFor(budget == Budget::kGet ? limits_.getPerSecond : limits_.postPerSecond);
+      spacingFor((budget == Budget::kGet ? limits_.getPerSecond : limits_.postPerSecond) * scale);
   const TeamWindow window = teamWindowFor(limits_.perTeamPerSecond);
   Schedule& schedule = budget == Budget::kGet ? get_ : post_;
 
@@ -72,7 +79,7 @@ std::chrono::milliseconds RateLimiter::reserve(Budget budget, const std::string&
     team->push_back(slot);
     if (team->size() > window.burst) team->pop_front();
   }
-  prune(now, window.length);
+  prune(now, window.length, scale);
 
   // Rounded up: a caller that sleeps the returned wait never sends before its slot.
   auto wait = std::chrono::ceil<std::chrono::milliseconds>(slot - now);
@@ -80,9 +87,9 @@ std::chrono::milliseconds RateLimiter::reserve(Budget budget, const std::string&
   return wait;
 }
 
-void RateLimiter::prune(SteadyTime now, SteadyTime::duration teamWindow) {
-  const std::pair<Schedule*, double> budgets[] = {{&get_, limits_.getPerSecond},
-                                                  {&post_, limits_.postPerSecond}};
+void RateLimiter::prune(SteadyTime now, SteadyTime::duration teamWindow, double scale) {
+  const std::pair<Schedule*, double> budgets[] = {{&get_, limits_.getPerSecond * scale},
+                                                  {&post_, limits_.postPerSecond * scale}};
   for (const auto& [schedule, rate] : budgets) {
     // A past slot still constrains new ones for one spacing; older ones never do.
     const SteadyTime horizon = now - spacingFor(rate);
@@ -100,6 +107,29 @@ void RateLimiter::prune(SteadyTime now, SteadyTime::duration teamWindow) {
 void RateLimiter::pauseUntil(SteadyTime until) {
   std::lock_guard lock(mu_);
   pausedUntil_ = std::max(pausedUntil_, until);
+}
+
+double RateLimiter::rateScale(SteadyTime now) const {
+  if (rateScaleAtCut_ >= 1.0) return 1.0;
+  const double since = std::chrono::duration<double>(now - lastRateCut_).count();
+  return std::min(1.0, rateScaleAtCut_ + kThrottleRecoveryPerSecond * std::max(0.0, since));
+}
+
+void RateLimiter::onThrottled(SteadyTime until) {
+  const SteadyTime now = clock_.steadyNow();
+  std::lock_guard lock(mu_);
+  if (pausedUntil_ <= now) {
+    rateScaleAtCut_ = std::max(kThrottleMinRateScale, rateScale(now) * kThrottleRateCut);
+    lastRateCut_ = now;
+  }
+  pausedUntil_ = std::max(pausedUntil_, until);
+}
+
+std::chrono::milliseconds RateLimiter::pauseLeft() const {
+  const SteadyTime now = clock_.steadyNow();
+  std::lock_guard lock(mu_);
+  if (pausedUntil_ <= now) return std::chrono::milliseconds::zero();
+  return std::chrono::ceil<std::chrono::milliseconds>(pausedUntil_ - now);
 }
 
 void RateLimiter::setLimits(RateLimits limits) {

@@ -1,6 +1,7 @@
 // RateLimiter: Graph's throttling shape for one tenant, shared by every worker: a slot schedule
 // for GETs, one for POSTs (requests per second each: slots at least 1/rate apart), and a window
-// per team (4/s by default); plus a tenant-wide pause set by a 429's Retry-After.
+// per team (4/s by default); plus a tenant-wide pause set by a 429's Retry-After, and a slower
+// pace of both budgets after a 429 that recovers by itself (onThrottled).
 // reserve() is pure bookkeeping against the injected Clock and returns how long the caller must
 // wait before sending, so it is testable without sleeping; the caller waits through its Sleeper.
 //
@@ -49,6 +50,16 @@ class RateLimiter {
   std::chrono::milliseconds reserve(Budget budget, const std::string& teamId);
   // A 429 said to wait: nothing is sent tenant-wide before `until` (extends, never shortens).
   void pauseUntil(SteadyTime until);
+  // A 429 arrived: pauseUntil(until) and, when the tenant was not paused already (the first
+  // 429 of a burst; the others were in flight before it), pace both budgets at 0.9 x their
+  // current rate, down to half at most. The pace climbs back by 0.2 % of the configured rate per
+  // second without a new cut, so a pace set just above what Graph accepts settles below it by
+  // itself instead of paying a pause for every few hundred requests.
+  void onThrottled(SteadyTime until);
+  // What is left of the tenant-wide pause now (zero when none). A caller that slept through a
+  // slot reserved before a 429 arrived checks this before sending: a slot inside the pause must
+  // not be used (it would draw another 429 and pause the tenant again); it reserves anew.
+  std::chrono::milliseconds pauseLeft() const;
   void setLimits(RateLimits limits);  // SIGHUP reload; applies to slots reserved afterwards
   // Total time callers were told to wait, for metrics.
   std::chrono::milliseconds totalWait() const;
@@ -63,7 +74,8 @@ class RateLimiter {
   using TeamSlots = std::deque<SteadyTime>;
   static SteadyTime firstFreeSlot(const Schedule& schedule, SteadyTime earliest,
                                   SteadyTime::duration spacing);
-  void prune(SteadyTime now, SteadyTime::duration teamWindow);  // requires mu_
+  void prune(SteadyTime now, SteadyTime::duration teamWindow, double scale);  // requires mu_
+  double rateScale(SteadyTime now) const;  // the pace after 429 cuts, (0, 1]; requires mu_
 
   const Clock& clock_;
   mutable std::mutex mu_;
@@ -71,6 +83,8 @@ class RateLimiter {
   Schedule get_, post_;                                   // guarded by mu_
   std::unordered_map<std::string, TeamSlots> teams_;      // guarded by mu_
   SteadyTime pausedUntil_{};                              // guarded by mu_
+  double rateScaleAtCut_ = 1.0;                           // guarded by mu_
+  SteadyTime lastRateCut_{};                              // guarded by mu_
   std::chrono::milliseconds totalWait_{0};                // guarded by mu_
   size_t teamsAtLastPrune_ = 0;                           // guarded by mu_
 };

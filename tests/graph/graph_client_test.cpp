@@ -1,9 +1,11 @@
 #include "graph/graph_client.h"
 
 #include <catch2/catch.hpp>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <utility>
 
 #include "graph/graph_client_harness.h"
 
@@ -307,6 +309,55 @@ TEST_CASE("a retried 429 waits through the limiter pause, not twice", "[graph][c
   h.net.respondJson(200, kInstallation);
   REQUIRE(h.make().getInstallation("team-1", "i").ok());
   CHECK(h.sleeper.waits() == std::vector<milliseconds>{milliseconds(2000)});
+}
+
+namespace {
+// A Sleeper whose first sleep runs `duringFirstSleep` (another worker's call landing meanwhile)
+// before the FakeSleeper advances the clock.
+class GraphClientTestInterleavingSleeper final : public Sleeper {
+ public:
+  GraphClientTestInterleavingSleeper(FakeSleeper& inner, std::function<void()> duringFirstSleep)
+      : inner_(inner), duringFirstSleep_(std::move(duringFirstSleep)) {}
+  bool sleepFor(milliseconds d) override {
+    if (auto hook = std::exchange(duringFirstSleep_, nullptr)) hook();
+    return inner_.sleepFor(d);
+  }
+
+ private:
+  FakeSleeper& inner_;
+  std::function<void()> duringFirstSleep_;
+};
+}  // namespace
+
+// Regression (bench/RESULTS.md, fan-out at 0.97 x budget): slots handed out before a 429 fired
+// during its pause and drew more 429s, each pausing the tenant again.
+TEST_CASE(
+    "a request asleep on its slot when a 429 pauses the tenant is not sent before the pause ends",
+    "[graph][client]") {
+  Harness h;
+  h.options.maxGetAttempts = 1;
+  h.limiter.setLimits({10, 10, 0});
+  (void)h.limiter.reserve(Budget::kPost, "");  // the POST slot at 0 is taken: ours is at 100 ms
+  std::vector<std::pair<std::string, int64_t>> sent;  // method, fake-clock ms
+  h.net.setHandler([&](const HttpRequest& request) -> Result<HttpResponse> {
+    sent.emplace_back(request.method, h.clock.steadyNow().time_since_epoch() / milliseconds(1));
+    if (request.method == "GET") return HttpResponse{429, {{"Retry-After", "2"}}, ""};
+    return HttpResponse{204, {}, ""};
+  });
+  const int64_t start = h.clock.steadyNow().time_since_epoch() / milliseconds(1);
+  std::unique_ptr<GraphClient> client;
+  GraphClientTestInterleavingSleeper sleeper(h.sleeper, [&] {
+    // Another worker's GET is throttled while the upgrade sleeps: the tenant pauses for 2 s.
+    CHECK_FALSE(client->getInstallation("team-2", "j").ok());
+  });
+  client = std::make_unique<GraphClient>(h.options, h.net, h.tokens, h.limiter, h.clock, sleeper,
+                                         h.random);
+  REQUIRE(client->upgrade("team-1", "i", std::nullopt).ok());
+  REQUIRE(sent.size() == 2);
+  CHECK(sent[0] == std::pair<std::string, int64_t>{"GET", start});
+  // The upgrade woke at 100 ms inside the pause and took a new slot at its end.
+  CHECK(sent[1] == std::pair<std::string, int64_t>{"POST", start + 2000});
+  CHECK(h.sleeper.waits() == std::vector<milliseconds>{milliseconds(100), milliseconds(1900)});
 }
 
 TEST_CASE("a 429 without Retry-After pauses for a backoff delay", "[graph][client]") {

@@ -96,6 +96,42 @@ TEST_CASE("a 429 pause holds every request and only ever extends", "[graph][rate
   CHECK(limiter.reserve(Budget::kPost, "other").count() == 8000);
 }
 
+TEST_CASE("pauseLeft tells a caller waking inside a 429 pause how long it still lasts",
+          "[graph][rate-limiter]") {
+  FakeClock clock;
+  RateLimiter limiter({10, 10, 4}, clock);
+  CHECK(limiter.pauseLeft() == milliseconds(0));
+  limiter.pauseUntil(clock.steadyNow() + milliseconds(2000));
+  clock.advance(milliseconds(100));
+  CHECK(limiter.pauseLeft() == milliseconds(1900));
+  clock.advance(milliseconds(1900));
+  CHECK(limiter.pauseLeft() == milliseconds(0));
+}
+
+TEST_CASE("a 429 slows the pace once per pause and the pace recovers by itself",
+          "[graph][rate-limiter]") {
+  FakeClock clock;
+  RateLimiter limiter({10, 10, 0}, clock);
+  limiter.onThrottled(clock.steadyNow() + milliseconds(1000));
+  // A second 429 of the same burst (sent before the first was answered): no second cut.
+  limiter.onThrottled(clock.steadyNow() + milliseconds(1000));
+  CHECK(limiter.pauseLeft() == milliseconds(1000));
+  // 9/s after the pause: 111.1 ms apart, rounded up.
+  CHECK(reserveMany(limiter, Budget::kGet, "", 2) == std::vector<int64_t>{1000, 1112});
+  CHECK(reserveMany(limiter, Budget::kPost, "", 2) == std::vector<int64_t>{1000, 1112});
+  // +0.2 % of the configured rate per second: back to 10/s after 50 s without a 429.
+  clock.advance(milliseconds(50'000));
+  CHECK(reserveMany(limiter, Budget::kGet, "", 3) == std::vector<int64_t>{0, 100, 200});
+}
+
+TEST_CASE("429 cuts of the pace stop at half the configured rate", "[graph][rate-limiter]") {
+  FakeClock clock;
+  RateLimiter limiter({10, 10, 0}, clock);
+  // Pauses that end at once: each 429 finds the tenant unpaused and cuts again.
+  for (int i = 0; i < 20; ++i) limiter.onThrottled(clock.steadyNow());
+  CHECK(reserveMany(limiter, Budget::kPost, "", 3) == std::vector<int64_t>{0, 200, 400});
+}
+
 TEST_CASE("new limits apply to the next reservations", "[graph][rate-limiter]") {
   FakeClock clock;
   RateLimiter limiter({10, 10, 0}, clock);
