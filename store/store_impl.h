@@ -49,8 +49,8 @@ struct Store::Impl {
   // Hot paths: prepared on first use (a read-only Store never prepares the writes).
   struct Statements {
     std::unique_ptr<SQLite::Statement> insertJob, claimJob, finishJob, retryJob, insertAudit,
-        lastAudit, insertCatalogEvent, insertNotification, claimInbox, upsertInstallation,
-        deleteInstallation, cancelInstallationJobs;
+        lastAudit, insertCatalogEvent, insertNotification, upsertInstallation, deleteInstallation,
+        cancelInstallationJobs;
   } cached;
 
   SQLite::Statement& prepared(std::unique_ptr<SQLite::Statement>& slot, const char* sql) {

@@ -201,59 +201,20 @@ Result<int64_t> Store::enqueueInbox(const std::string& kind, const std::string& 
   });
 }
 
+// The single-item forms are the batch ones with one item, so the claim's SQL and the
+// completion's savepoint logic exist once.
 Result<std::optional<InboxItem>> Store::claimInbox(std::chrono::milliseconds lease) {
-  return guarded("claiming an inbox item", [&]() -> Result<std::optional<InboxItem>> {
-    if (auto refused = impl_->refuseIfReadOnly("claiming an inbox item")) return *refused;
-    const int64_t now = impl_->nowMs();
-    InboxWriteTurns::Turn turn(inboxWriteTurns());
-    SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
-    std::optional<InboxItem> item;
-    {
-      // Same shape as the job claim: due_at is run_at while queued, lease_until while running.
-      StatementUse claim(impl_->prepared(
-          impl_->cached.claimInbox,
-          "UPDATE inbox SET state = 'running', attempts = attempts + 1, lease_until = ?1, "
-          "due_at = ?1 WHERE id = (SELECT id FROM inbox INDEXED BY inbox_due "
-          "WHERE state IN ('queued', 'running') "
-          "AND due_at <= ?2 ORDER BY due_at, id LIMIT 1) "
-          "RETURNING id, kind, payload, received_at, attempts"));
-      claim->bind(1, now + static_cast<int64_t>(lease.count()));
-      claim->bind(2, now);
-      if (claim->executeStep()) {
-        InboxItem claimed;
-        claimed.id = claim->getColumn(0).getInt64();
-        claimed.kind = claim->getColumn(1).getString();
-        claimed.payload = claim->getColumn(2).getString();
-        claimed.receivedAt = fromUnixMillis(claim->getColumn(3).getInt64());
-        claimed.attempts = claim->getColumn(4).getInt();
-        item = std::move(claimed);
-      }
-      runToCompletion(*claim);
-    }
-    tx.commit();
-    return item;
-  });
+  auto items = claimInboxBatch(lease, 1);
+  if (!items) return items.error();
+  if (items->empty()) return std::optional<InboxItem>();
+  return std::optional<InboxItem>(std::move(items->front()));
 }
 
 Result<size_t> Store::completeInbox(int64_t inboxId, const std::vector<JobSpec>& jobs,
                                     const std::vector<AuditRecord>& audits) {
-  return guarded("completing an inbox item", [&]() -> Result<size_t> {
-    if (auto refused = impl_->refuseIfReadOnly("completing an inbox item")) return *refused;
-    InboxWriteTurns::Turn turn(inboxWriteTurns());
-    SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
-    SQLite::Statement done(*impl_->db,
-                           "UPDATE inbox SET state = 'done', due_at = NULL, lease_until = 0 "
-                           "WHERE id = ?1 AND state <> 'done'");
-    done.bind(1, inboxId);
-    if (done.exec() == 0) {
-      return Error::permanent("inbox item " + std::to_string(inboxId) +
-                              " is unknown or already done; nothing was enqueued");
-    }
-    const size_t added = impl_->insertJobs(jobs, inboxId);
-    for (const AuditRecord& audit : audits) impl_->insertAudit(audit);
-    tx.commit();
-    return added;
-  });
+  auto outcomes = completeInboxBatch({InboxCompletion{inboxId, jobs, audits}});
+  if (!outcomes) return outcomes.error();
+  return std::move(outcomes->front());
 }
 
 Result<std::vector<InboxItem>> Store::claimInboxBatch(std::chrono::milliseconds lease,
@@ -266,7 +227,8 @@ Result<std::vector<InboxItem>> Store::claimInboxBatch(std::chrono::milliseconds 
     InboxWriteTurns::Turn turn(inboxWriteTurns());
     SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
     {
-      // claimInbox's statement for up to `max` items (RETURNING gives no order: sorted below).
+      // Same shape as the job claim: due_at is run_at while queued, lease_until while running.
+      // RETURNING gives no order: sorted below.
       SQLite::Statement claim(
           *impl_->db,
           "UPDATE inbox SET state = 'running', attempts = attempts + 1, lease_until = ?1, "
