@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/thread_name.h"
+
 namespace appkeeper::daemon {
 namespace {
 
@@ -37,7 +39,10 @@ WorkLoop::~WorkLoop() {
 }
 
 void WorkLoop::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    nameThisThread("ak-" + name_);
+    run();
+  });
 }
 
 void WorkLoop::wake() {

@@ -86,6 +86,12 @@ void EmulatorCore::notify(const InstallationChange& change) {
 #endif
 }
 
+LatencySplit splitLatency(std::chrono::milliseconds total) {
+  if (total.count() <= 0) return {};
+  const std::chrono::milliseconds in = total / 4;
+  return {in, total - in};
+}
+
 std::chrono::milliseconds EmulatorCore::latency(const Request& req) {
   if (req.path.rfind("/_emulator", 0) == 0) return std::chrono::milliseconds(0);
   const RuntimeSettings s = settings_.get();

@@ -6,7 +6,8 @@
 // requests go to the ControlApi. Every answer carries a request-id header (and the client's
 // client-request-id when it sent one); Graph and token answers are counted in Stats.
 // Installation changes are passed to the SubscriptionService after the model's lock is
-// released. emulator_server.cpp adapts it to Poco and applies latency() before handle().
+// released. emulator_server.cpp adapts it to Poco and applies latency() around handle()
+// (splitLatency).
 //
 // Owns the model, token store, device codes, refresh tokens, throttle, faults, stats and the one
 // SubscriptionService, which it destroys first. Borrows the Clock and the Random for ids (both must
@@ -54,6 +55,18 @@ struct EmulatorConfig {
   std::shared_ptr<const DeliveryTls> deliveryTls;
 };
 
+// Where a request's latency falls: `beforeHandling` is its way to Graph (applied before
+// handle(), where the throttle counts it and the route changes state), `beforeAnswer` the
+// service's work and the way back. Graph counts a request against its limits when its front
+// door admits it, not when it answers, so the jitter of the processing must not move the
+// arrival: a quarter of the latency is the way in. (An assumption: Graph does not document
+// where in a request's life its throttle counts, nor how its latency divides.)
+struct LatencySplit {
+  std::chrono::milliseconds beforeHandling{0};
+  std::chrono::milliseconds beforeAnswer{0};
+};
+LatencySplit splitLatency(std::chrono::milliseconds total);
+
 class EmulatorCore {
  public:
   EmulatorCore(EmulatorConfig config, std::unique_ptr<TenantModel> model, const Clock& clock,
@@ -63,7 +76,7 @@ class EmulatorCore {
   EmulatorCore& operator=(const EmulatorCore&) = delete;
 
   Response handle(const Request& req);
-  // The delay to apply before handling `req` (zero for the control API).
+  // The simulated latency of `req` (zero for the control API), as a client measures it.
   std::chrono::milliseconds latency(const Request& req);
 
   TenantModel& model() { return *model_; }

@@ -117,12 +117,18 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
       return "413";
     }
 
-    auto delay = core_.latency(req);
-    if (delay.count() > 0 && !gate_.waitFor(delay)) {
+    const LatencySplit delay = splitLatency(core_.latency(req));
+    if (delay.beforeHandling.count() > 0 && !gate_.waitFor(delay.beforeHandling)) {
       closeConnection(request, response);
       return "shutdown";
     }
     Response r = core_.handle(req);
+    // The answer's way back (hang and drop never answer).
+    const bool answers = r.misbehave != Misbehave::kHang && r.misbehave != Misbehave::kDrop;
+    if (answers && delay.beforeAnswer.count() > 0 && !gate_.waitFor(delay.beforeAnswer)) {
+      closeConnection(request, response);
+      return "shutdown";
+    }
     switch (r.misbehave) {
       case Misbehave::kHang:
         gate_.waitFor(r.hangFor);

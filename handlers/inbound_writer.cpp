@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/thread_name.h"
+
 namespace appkeeper::handlers {
 
 // One submitted write. Guarded by the writer's mu_.
@@ -19,7 +21,12 @@ struct InboundWriter::Pending {
 
 InboundWriter::InboundWriter(std::unique_ptr<store::Store> store, Options options)
     : store_(std::move(store)), options_(options) {
-  if (options_.startThread) thread_ = std::thread([this] { run(); });
+  if (options_.startThread) {
+    thread_ = std::thread([this] {
+      nameThisThread("ak-inbound-wr");
+      run();
+    });
+  }
 }
 
 InboundWriter::~InboundWriter() { stop(); }

@@ -150,7 +150,7 @@ Result<std::vector<Result<InboundWriteOutcome>>> Store::acceptInboundBatch(
                                            ": a catalog event needs exactly one audit record"));
         continue;
       }
-      impl_->db->exec("SAVEPOINT inbound_write");
+      impl_->beginItem();
       try {
         InboundWriteOutcome out;
         if (catalog) {
@@ -158,14 +158,12 @@ Result<std::vector<Result<InboundWriteOutcome>>> Store::acceptInboundBatch(
         } else {
           out.inboxId = impl_->writeNotification(w.payload, w.audits);
         }
-        impl_->db->exec("RELEASE inbound_write");
+        impl_->releaseItem();
         outcomes.push_back(out);
       } catch (const SQLite::Exception& e) {
         outcomes.push_back(fromSqlite(e, what));
-        // Undoes this write only. When SQLite already rolled the whole transaction back (e.g. a
-        // full disk), this throws and the batch fails as one: nothing of it was kept.
-        impl_->db->exec("ROLLBACK TO inbound_write");
-        impl_->db->exec("RELEASE inbound_write");
+        // Undoes this write only; or throws, and the batch fails as one: nothing of it was kept.
+        impl_->rollbackItem();
       }
     }
     tx.commit();
@@ -274,27 +272,25 @@ Result<std::vector<Result<size_t>>> Store::completeInboxBatch(
                            "UPDATE inbox SET state = 'done', due_at = NULL, lease_until = 0 "
                            "WHERE id = ?1 AND state <> 'done'");
     for (const InboxCompletion& item : items) {
-      impl_->db->exec("SAVEPOINT inbox_completion");
+      impl_->beginItem();
       // Filled in place (GCC 12 reports a Result<size_t> temporary as maybe-uninitialized).
       Result<size_t>& outcome = outcomes.emplace_back(size_t{0});
       try {
         done.reset();
         done.bind(1, item.inboxId);
         if (done.exec() == 0) {
-          impl_->db->exec("RELEASE inbox_completion");
+          impl_->releaseItem();
           outcome = Error::permanent("inbox item " + std::to_string(item.inboxId) +
                                      " is unknown or already done; nothing was enqueued");
           continue;
         }
         outcome = impl_->insertJobs(item.jobs, item.inboxId);
         for (const AuditRecord& audit : item.audits) impl_->insertAudit(audit);
-        impl_->db->exec("RELEASE inbox_completion");
+        impl_->releaseItem();
       } catch (const SQLite::Exception& e) {
         outcome = fromSqlite(e, "completing an inbox item");
-        // As in acceptInboundBatch: undoes this item only, or throws (the batch fails as one)
-        // when SQLite already rolled the whole transaction back.
-        impl_->db->exec("ROLLBACK TO inbox_completion");
-        impl_->db->exec("RELEASE inbox_completion");
+        // As in acceptInboundBatch: undoes this item only, or throws (the batch fails as one).
+        impl_->rollbackItem();
       }
     }
     tx.commit();

@@ -139,6 +139,22 @@ TEST_CASE("the control API installs and removes apps", "[emulator]") {
             .status == 404);
 }
 
+TEST_CASE("a quarter of the latency comes before the throttle counts, the rest before the answer",
+          "[emulator]") {
+  using std::chrono::milliseconds;
+  const LatencySplit split = splitLatency(milliseconds(120));
+  CHECK(split.beforeHandling == milliseconds(30));
+  CHECK(split.beforeAnswer == milliseconds(90));
+  // Odd totals lose nothing; a zero or negative latency delays nothing.
+  CHECK(splitLatency(milliseconds(81)).beforeHandling + splitLatency(milliseconds(81)).beforeAnswer ==
+        milliseconds(81));
+  CHECK(splitLatency(milliseconds(3)).beforeHandling == milliseconds(0));
+  CHECK(splitLatency(milliseconds(3)).beforeAnswer == milliseconds(3));
+  CHECK(splitLatency(milliseconds(0)).beforeAnswer == milliseconds(0));
+  CHECK(splitLatency(milliseconds(-5)).beforeHandling == milliseconds(0));
+  CHECK(splitLatency(milliseconds(-5)).beforeAnswer == milliseconds(0));
+}
+
 TEST_CASE("latency, config and stats are readable and writable", "[emulator]") {
   TestEmulator emu;
   REQUIRE(emu.control("PUT", "/_emulator/latency", {{"fixedMs", 40}, {"jitterMs", 0}}).status ==
