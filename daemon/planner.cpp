@@ -76,6 +76,7 @@ bool Planner::runOnce() {
   completions_.clear();
   reconciliationRequested_ = false;
   confirmedJobs_.clear();
+  plannedEvents_.clear();
   for (const store::InboxItem& item : items) {
     try {
       if (stop_) {
@@ -178,6 +179,16 @@ void Planner::planCatalogEvent(const store::InboxItem& item) {
   const std::string ref = event->teamsAppId.empty() ? event->externalId : event->teamsAppId;
   audit.teamsAppId = ref;
   audit.toVersion = event->version;
+  // A burst of events for one version (a pipeline resending under new webhook ids, a flood) is
+  // planned once per batch: the first one read the catalog and enqueued every job, and nothing
+  // changed since, so the rest would only repeat its Graph read and inventory scan.
+  const std::string eventKey = ref + '\n' + event->version;
+  if (auto same = plannedEvents_.find(eventKey); same != plannedEvents_.end()) {
+    audit.outcome = kOutcomePlanned;
+    audit.detail = "the same app and version as inbox item " + std::to_string(same->second) +
+                   ", planned in this batch: nothing more to enqueue";
+    return complete(item, audit);
+  }
 
   auto app = graph_.getCatalogApp(ref);
   if (!app) {
@@ -288,6 +299,7 @@ void Planner::planCatalogEvent(const store::InboxItem& item) {
   }
   audit.outcome = kOutcomePlanned;
   audit.detail = detail;
+  plannedEvents_.emplace(eventKey, item.id);
   complete(item, audit);
 }
 

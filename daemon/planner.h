@@ -33,6 +33,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -121,6 +122,8 @@ class Planner {
   std::vector<Completion> completions_;
   bool reconciliationRequested_ = false;
   std::set<int64_t> confirmedJobs_;  // jobs whose upgrade-confirmed record is in completions_
+  // Publish events planned in this batch: app reference + '\n' + version -> their inbox item.
+  std::map<std::string, int64_t> plannedEvents_;
 };
 
 }  // namespace appkeeper::daemon

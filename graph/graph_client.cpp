@@ -39,6 +39,11 @@ constexpr size_t kMaxPages = 100'000;
 // How many slots a request takes at most when 429 pauses keep voiding the one it slept for;
 // after that it is sent anyway and a 429 is handled as usual (the loop stays bounded).
 constexpr int kPauseRecheckLimit = 8;
+// A 401 refreshes the token and sends again, at most this often per attempt. Twice, not once: a
+// token can be revoked (a credential rotation, an admin's sign-out) while the refreshed one is
+// already in flight, and the fault matrix expires tokens that close together. A third 401 is
+// a token the identity platform keeps issuing and Graph keeps refusing: a setup error.
+constexpr int kMaxTokenRefreshes = 2;
 
 // "GET /v1.0/teams/x/installedApps" for messages: the path, not the query or host.
 std::string describe(const std::string& method, const std::string& url) {
@@ -120,7 +125,7 @@ Result<GraphClient::Reply> GraphClient::attempt(const Call& call, int attemptNo)
   auto token = tokens.token();
   if (!token) return tokenUnavailable(token.error());
   const std::string what = describe(call.method, call.url);
-  // Bounded: the second pass exists only for the one refresh after a 401.
+  // Bounded: the passes after the first exist only for the refreshes after a 401.
   for (int authPass = 0;; ++authPass) {
     const std::optional<milliseconds> waited = waitForSlot(call);
     if (!waited) return cancelled();
@@ -153,7 +158,7 @@ Result<GraphClient::Reply> GraphClient::attempt(const Call& call, int attemptNo)
       return e;
     }
     HttpResponse& response = *sent;
-    if (response.status == 401 && authPass == 0) {
+    if (response.status == 401 && authPass < kMaxTokenRefreshes) {
       token = tokens.tokenAfterRejection(*token);
       if (!token) return tokenUnavailable(token.error());
       continue;
@@ -189,8 +194,8 @@ Result<GraphClient::Reply> GraphClient::attempt(const Call& call, int attemptNo)
     e.message = redact(std::move(e.message), *token);
     if (response.status == 401) {
       e.message +=
-          "; a fresh token was rejected too: check the app's Graph permissions and admin "
-          "consent";
+          "; freshly issued tokens were rejected too: check the app's Graph permissions and "
+          "admin consent";
     }
     if (response.status == 429) {
       // One throttled worker holds back the whole tenant instead of every worker finding out.

@@ -1,7 +1,8 @@
 // GraphClient: the typed Graph calls appkeeper makes, over an HttpTransport, with app-only tokens
 // from a TokenSource, every request shaped by a shared RateLimiter.
 //
-// Behaviour (issue 3): tokens cached until shortly before expiry and refreshed once on a 401;
+// Behaviour (issue 3): tokens cached until shortly before expiry and refreshed on a 401 (twice at
+// most per attempt: a refreshed token may be revoked in flight);
 // paging follows @odata.nextLink verbatim; Graph errors are parsed into Error{httpStatus, code,
 // innerCode, message, requestId, retryAfter}; a 429 sets a tenant-wide pause on the limiter for
 // Retry-After (seconds or HTTP-date) so workers don't stampede; a request that slept for a
@@ -147,7 +148,7 @@ class GraphClient {
   // Reserves the call's slot and sleeps until it; reserves again when a 429 paused the tenant
   // meanwhile. Returns the total wait, or nothing when the Sleeper was cancelled.
   std::optional<std::chrono::milliseconds> waitForSlot(const Call& call);
-  // One attempt, including the single token refresh after a 401.
+  // One attempt, including the token refreshes after a 401 (kMaxTokenRefreshes).
   Result<Reply> attempt(const Call& call, int attemptNo);
   // GETs `call` and every nextLink after it; `onPage` returns false to stop.
   Status forEachPage(const Call& first, const std::function<Result<bool>(Reply&)>& onPage);

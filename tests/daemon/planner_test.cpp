@@ -124,6 +124,40 @@ TEST_CASE("a second identical event enqueues nothing new and reads the inventory
         "already queued), 1 already current");
 }
 
+TEST_CASE("a burst of events for one version is planned once per batch, each item audited",
+          "[daemon][planner]") {
+  PlannerFixture f;
+  f.g.graph.install("t1", "app-1", "1.0.0");
+  f.g.graph.install("t2", "app-1", "1.0.0");
+  for (int i = 0; i < 5; ++i) f.accept("msg_" + std::to_string(i), publishEvent("app-1", "2.0.0"));
+  f.accept("msg_other", publishEvent("app-1", "1.0.0"));  // another version: planned on its own
+
+  REQUIRE(f.planner.runOnce());
+  CHECK_FALSE(f.planner.runOnce());  // all six were in the batch and are done
+  CHECK(f.queued().size() == 2);
+  CHECK(f.g.graph.catalogGets == 2);      // once per distinct version, not once per event
+  CHECK(f.g.graph.installationLists == 5);  // one scan
+  auto plans = auditOf(*f.store, "plan", "planned");
+  REQUIRE(plans.size() == 6);
+  CHECK(plans[0].detail ==
+        "Contoso Tasks -> 2.0.0: 2 installations found by scanning 5 teams, 2 jobs enqueued, 0 "
+        "already current");
+  for (int i = 1; i < 5; ++i) {
+    CHECK(plans[static_cast<size_t>(i)].teamsAppId == "app-1");
+    CHECK(plans[static_cast<size_t>(i)].toVersion == "2.0.0");
+    CHECK_THAT(plans[static_cast<size_t>(i)].detail,
+               Catch::Matches("the same app and version as inbox item [0-9]+, planned in this "
+                              "batch: nothing more to enqueue"));
+  }
+  CHECK_THAT(plans[5].detail, Catch::StartsWith("Contoso Tasks -> 2.0.0: 2 installations found "
+                                                "from the inventory, 0 jobs enqueued"));
+
+  // The next batch plans the same version again (from the inventory): a batch is the window.
+  f.accept("msg_later", publishEvent("app-1", "2.0.0"));
+  REQUIRE(f.planner.runOnce());
+  CHECK(f.g.graph.catalogGets == 3);
+}
+
 TEST_CASE("an event may name the app by its manifest id", "[daemon][planner]") {
   PlannerFixture f;
   f.g.graph.install("t4", "app-1", "1.0.0");

@@ -72,19 +72,33 @@ TEST_CASE("a 401 refreshes the token once and the retry succeeds", "[graph][clie
   CHECK(h.sleeper.waits().empty());
 }
 
-TEST_CASE("a 401 with the refreshed token is permanent and does not leak the token",
+TEST_CASE("a refreshed token revoked while in flight is refreshed once more", "[graph][client]") {
+  Harness h;
+  h.net.respondJson(401, graphErrorJson("InvalidAuthenticationToken", "", "token expired"));
+  h.net.respondJson(401, graphErrorJson("InvalidAuthenticationToken", "", "token revoked"));
+  h.net.respondJson(200, kInstallation);
+  auto result = h.make().getInstallation("team-1", "i");
+  REQUIRE(result.ok());
+  CHECK(h.tokens.refreshes() == 2);
+  auto requests = h.net.requests();
+  REQUIRE(requests.size() == 3);
+  CHECK(requests[2].header("Authorization") == "Bearer token-3");
+}
+
+TEST_CASE("a 401 with every refreshed token is permanent and does not leak the token",
           "[graph][client]") {
   Harness h;
   h.net.respondJson(401, graphErrorJson("InvalidAuthenticationToken", "", "bad token token-1"));
   h.net.respondJson(401, graphErrorJson("InvalidAuthenticationToken", "", "bad token token-2"));
+  h.net.respondJson(401, graphErrorJson("InvalidAuthenticationToken", "", "bad token token-3"));
   auto result = h.make().getInstallation("team-1", "i");
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().kind == ErrorKind::kPermanent);
   CHECK(result.error().httpStatus == 401);
-  CHECK(h.tokens.refreshes() == 1);
-  CHECK(h.net.requestCount() == 2);
+  CHECK(h.tokens.refreshes() == 2);
+  CHECK(h.net.requestCount() == 3);
   CHECK_THAT(result.error().message, Catch::Contains("permissions"));
-  CHECK(result.error().message.find("token-2") == std::string::npos);
+  CHECK(result.error().message.find("token-3") == std::string::npos);
 }
 
 TEST_CASE("tokens never appear in error messages of failing calls", "[graph][client]") {
