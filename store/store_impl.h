@@ -50,7 +50,8 @@ struct Store::Impl {
   struct Statements {
     std::unique_ptr<SQLite::Statement> insertJob, claimJob, finishJob, retryJob, insertAudit,
         lastAudit, insertCatalogEvent, insertNotification, upsertInstallation, deleteInstallation,
-        cancelInstallationJobs, subscriptionById, beginItem, releaseItem, rollbackToItem;
+        cancelInstallationJobs, subscriptionById, installationById, beginItem, releaseItem,
+        rollbackToItem;
   } cached;
 
   SQLite::Statement& prepared(std::unique_ptr<SQLite::Statement>& slot, const char* sql) {

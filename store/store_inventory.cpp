@@ -115,14 +115,16 @@ Result<std::optional<TeamInstallation>> Store::installationById(const std::strin
     // Without statistics the planner prefers the primary key (a scan of the whole tenant, in
     // team_id order); INDEXED BY pins the lookup. The index ends in the primary key columns, so
     // ORDER BY team_id (a stable answer should two teams ever share an id) needs no sort.
-    SQLite::Statement query(*impl_->db, std::string("SELECT ") + kInstallationColumns +
-                                            " FROM inventory INDEXED BY inventory_installation "
-                                            "WHERE tenant_id = ?1 AND installation_id = ?2 "
-                                            "ORDER BY team_id LIMIT 1");
-    query.bind(1, tenantId);
-    query.bind(2, installationId);
-    if (!query.executeStep()) return std::optional<TeamInstallation>();
-    return std::optional<TeamInstallation>(readInstallation(query));
+    // Cached: the planner looks up the installation of every change notification.
+    static const std::string sql = std::string("SELECT ") + kInstallationColumns +
+                                   " FROM inventory INDEXED BY inventory_installation "
+                                   "WHERE tenant_id = ?1 AND installation_id = ?2 "
+                                   "ORDER BY team_id LIMIT 1";
+    StatementUse query(impl_->prepared(impl_->cached.installationById, sql.c_str()));
+    query->bind(1, tenantId);
+    query->bind(2, installationId);
+    if (!query->executeStep()) return std::optional<TeamInstallation>();
+    return std::optional<TeamInstallation>(readInstallation(*query));
   });
 }
 

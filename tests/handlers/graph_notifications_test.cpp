@@ -224,6 +224,14 @@ TEST_CASE("a notification nested deeper than 64 levels is refused before anythin
   CHECK(handleGraphNotifications(jsonPost("/graph/notifications", fine), *f.store, *f.logger)
             .status == 202);
   CHECK(drainInbox(*f.store).size() == 1);
+  // Brackets inside strings (escaped quotes too) are text, not nesting.
+  json bracketed = item(kClientState);
+  bracketed["x"] = "\\\"" + std::string(100, '[') + "\\\"" + std::string(100, '{');
+  CHECK(handleGraphNotifications(
+            jsonPost("/graph/notifications", json{{"value", {bracketed}}}.dump()), *f.store,
+            *f.logger)
+            .status == 202);
+  CHECK(drainInbox(*f.store).size() == 1);
 }
 
 TEST_CASE("an empty batch is acknowledged without touching the inbox", "[handlers]") {
