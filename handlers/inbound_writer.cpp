@@ -10,13 +10,24 @@
 
 namespace appkeeper::handlers {
 
-// One submitted write. Guarded by the writer's mu_.
+// One submitted write. `taken` is guarded by the writer's mu_; the answer by the write's own
+// mutex, so the tens of requests a commit answers do not all wake up contending for mu_ (which
+// the writer needs for its next batch): each wakes on its own lock.
 struct InboundWriter::Pending {
   explicit Pending(store::InboundWrite w) : write(std::move(w)) {}
   store::InboundWrite write;
   bool taken = false;  // in the writer's hands: its answer will come, wait for it
-  std::optional<Result<store::InboundWriteOutcome>> result;
+  std::mutex answerMu;
   std::condition_variable answered;
+  std::optional<Result<store::InboundWriteOutcome>> result;  // guarded by answerMu
+
+  void answer(Result<store::InboundWriteOutcome> r) {
+    {
+      std::lock_guard lock(answerMu);
+      result = std::move(r);
+    }
+    answered.notify_one();
+  }
 };
 
 InboundWriter::InboundWriter(std::unique_ptr<store::Store> store, Options options)
@@ -33,23 +44,34 @@ InboundWriter::~InboundWriter() { stop(); }
 
 Result<store::InboundWriteOutcome> InboundWriter::submit(store::InboundWrite write) {
   auto pending = std::make_shared<Pending>(std::move(write));
-  std::unique_lock lock(mu_);
-  if (stopping_) return Error::transient("the inbound writer is stopping; retry later");
-  if (queue_.size() >= options_.maxQueued) {
-    return Error::transient("the inbound write queue is full (" +
-                            std::to_string(options_.maxQueued) + " waiting); retry later");
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return Error::transient("the inbound writer is stopping; retry later");
+    if (queue_.size() >= options_.maxQueued) {
+      return Error::transient("the inbound write queue is full (" +
+                              std::to_string(options_.maxQueued) + " waiting); retry later");
+    }
+    queue_.push_back(pending);
   }
-  queue_.push_back(pending);
   work_.notify_one();
   queued_.notify_all();
-  if (!pending->answered.wait_for(lock, options_.wait,
-                                  [&] { return pending->taken || pending->result; })) {
-    // Still queued: withdrawn, so it is never written and the 503 tells the truth.
-    queue_.erase(std::find(queue_.begin(), queue_.end(), pending));
-    return Error::transient("the write was not started within " +
-                            std::to_string(options_.wait.count()) + " ms; retry later");
+  std::unique_lock answerLock(pending->answerMu);
+  if (!pending->answered.wait_for(answerLock, options_.wait,
+                                  [&] { return pending->result.has_value(); })) {
+    answerLock.unlock();
+    {
+      std::lock_guard lock(mu_);
+      if (!pending->taken) {
+        // Still queued: withdrawn, so it is never written and the 503 tells the truth.
+        queue_.erase(std::find(queue_.begin(), queue_.end(), pending));
+        return Error::transient("the write was not started within " +
+                                std::to_string(options_.wait.count()) + " ms; retry later");
+      }
+    }
+    // In the writer's hands: its commit is always waited for, never answered 503.
+    answerLock.lock();
+    pending->answered.wait(answerLock, [&] { return pending->result.has_value(); });
   }
-  pending->answered.wait(lock, [&] { return pending->result.has_value(); });
   return std::move(*pending->result);
 }
 
@@ -134,30 +156,24 @@ size_t InboundWriter::writeBatch(std::unique_lock<std::mutex>& lock) {
   std::vector<store::InboundWrite> writes;
   writes.reserve(count);
   for (auto& p : batch) {
-    // No wake-up: a waiter only looks at `taken` when its queue wait times out (under mu_), and
-    // one futex call per delivery less leaves the writer more of its cycle for the commit.
+    // No wake-up: a waiter only looks at `taken` when its wait times out (under mu_).
     p->taken = true;
     writes.push_back(std::move(p->write));
   }
   lock.unlock();
   // The fsync happens here, with no lock held, so requests keep queueing the next batch.
   auto results = store_->acceptInboundBatch(writes);
-  lock.lock();
   for (size_t i = 0; i < count; ++i) {
     if (!results) {
-      batch[i]->result = results.error();
+      batch[i]->answer(results.error());
     } else if (results->size() != count) {
-      batch[i]->result =
+      batch[i]->answer(
           Error::internal("the store answered a batch of " + std::to_string(count) +
-                          " inbound writes with " + std::to_string(results->size()) + " results");
+                          " inbound writes with " + std::to_string(results->size()) + " results"));
     } else {
-      batch[i]->result = std::move((*results)[i]);
+      batch[i]->answer(std::move((*results)[i]));
     }
   }
-  // Woken after mu_ is released, so each waiter finds the lock free instead of queueing behind
-  // the writer (a convoy of tens of threads per batch under a flood).
-  lock.unlock();
-  for (auto& p : batch) p->answered.notify_one();
   lock.lock();
   return count;
 }
