@@ -19,7 +19,7 @@ TEST_CASE("teamsPage returns one page of ids and the nextLink as the cursor", "[
   CHECK(page->teamIds == std::vector<std::string>{"t1", "t2"});
   CHECK(page->nextLink == next);
   REQUIRE(h.net.requestCount() == 1);
-  CHECK(h.net.lastRequest().url == kGraphBase + "/teams?$select=id");
+  CHECK(h.net.lastRequest().url == kGraphBase + "/teams?$select=id&$top=100");
 }
 
 TEST_CASE("teamsPage follows a cursor verbatim and reports the last page with no cursor",
