@@ -80,29 +80,38 @@ Result<bool> Reconciler::step() {
   store::Reconciliation delta;
   std::vector<store::JobSpec> jobs;
   auto reads = readTeams(run.id, page->teamIds, page->nextLink);
+  std::vector<store::TeamInventory> teams;
+  teams.reserve(page->teamIds.size());
   for (size_t i = 0; i < page->teamIds.size(); ++i) {
     const std::string& teamId = page->teamIds[i];
-    LogScope teamScope({.teamId = teamId});
     auto& installed = reads[i];
     if (!installed) {
       if (installed.error().kind == ErrorKind::kTransient) return installed.error();
       // Deleted meanwhile, or not readable by us: one team must not stop the tenant's scan.
       if (unreadableTeams_++ == 0) {
+        LogScope teamScope({.teamId = teamId});
         logger_->warn("reconciliation {}: team {} cannot be read, skipped: {}", run.id, teamId,
                       installed.error().message);
       }
       continue;
     }
-    std::vector<TeamInstallation> found;
+    store::TeamInventory& team = teams.emplace_back();
+    team.teamId = teamId;
     for (auto& installation : *installed) {
-      if (watched.count(installation.teamsAppId) != 0) found.push_back(std::move(installation));
+      if (watched.count(installation.teamsAppId) != 0) {
+        team.found.push_back(std::move(installation));
+      }
     }
-    auto diff = store_.replaceTeamInstallations(options_.tenantId, teamId, appIds, found);
-    if (!diff) return diff.error();
+  }
+  // The whole page in one transaction: one fsync per page, not one per team.
+  auto diffs = store_.replaceTeamsInstallations(options_.tenantId, appIds, teams);
+  if (!diffs) return diffs.error();
+  for (size_t t = 0; t < teams.size(); ++t) {
+    const store::InventoryDiff& diff = (*diffs)[t];
     ++delta.teamsScanned;
-    delta.installationsFound += static_cast<int64_t>(found.size());
-    delta.driftCorrected += diff->added + diff->changed + diff->removed;
-    for (const auto& installation : found) {
+    delta.installationsFound += static_cast<int64_t>(teams[t].found.size());
+    delta.driftCorrected += diff.added + diff.changed + diff.removed;
+    for (const auto& installation : teams[t].found) {
       const CatalogApp* app = apps.find(installation.teamsAppId);
       const AppDefinition* latest = app ? latestPublished(*app) : nullptr;
       if (latest == nullptr || !below(installation.version, latest->version)) continue;

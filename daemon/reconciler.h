@@ -5,10 +5,10 @@
 //
 // A step: take the active reconciliation (starting a pending one), resolve the watched apps
 // (once per run), read one page of GET /teams from the cursor, and for each team its installed
-// apps; make the team's inventory rows for the watched apps equal to what Graph shows
-// (store.replaceTeamInstallations), enqueue an upgrade job for each installation below its
-// app's latest published version (apps that need RSC too: the worker decides about consent),
-// and record the cursor and counters. A cursor Graph no longer accepts restarts the scan from
+// apps; make the teams' inventory rows for the watched apps equal to what Graph shows
+// (store.replaceTeamsInstallations: the page in one transaction), enqueue an upgrade job for
+// each installation below its app's latest published version (apps that need RSC too: the
+// worker decides about consent), and record the cursor and counters. A cursor Graph no longer accepts restarts the scan from
 // the first page. After the last page: rows not seen since the run started are removed (teams
 // that disappeared), each app's inventory is marked scanned, and the run ends with a summary
 // audit record ("N teams scanned, M installations found, D drift corrected, J upgrades queued").

@@ -44,13 +44,16 @@ constexpr int kPauseRecheckLimit = 8;
 // already in flight, and the fault matrix expires tokens that close together. A third 401 is
 // a token the identity platform keeps issuing and Graph keeps refusing: a setup error.
 constexpr int kMaxTokenRefreshes = 2;
-// The first GET /teams asks for pages of this many teams ($top, documented for /teams; its
-// default and maximum page sizes are not, graph-api.md 2.7). A scan reads each page's teams
-// concurrently and waits for the slowest read before the next page, so pages of 20 (the
-// emulator's default, like many Graph lists) held a 10,000-team first scan to ~110 teams/s
-// at 80 ms per GET, below the GET budget. Graph may clamp or ignore it: the scan follows
-// @odata.nextLink whatever the size.
-constexpr const char* kTeamsFirstPage = "/teams?$select=id&$top=100";
+// The first GET /teams asks for pages of 999 teams ($top is documented for /teams; its
+// default and maximum page sizes are not, graph-api.md 2.7; 999 is the maximum of /groups,
+// which /teams lists). A scan reads each page's teams concurrently and waits for the slowest
+// read before the next page: pages of 20 (the emulator's default, like many Graph lists) held
+// a 10,000-team first scan to ~110 teams/s at 80 ms per GET, and pages of 100 to ~125/s, below
+// the GET budget; 999 reaches it. Graph may clamp or ignore the size (the scan follows
+// @odata.nextLink whatever it is); should it refuse it with a 400, the client asks once more
+// without $top and never sends it again (kTeamsFirstPageDefault).
+constexpr const char* kTeamsFirstPage = "/teams?$select=id&$top=999";
+constexpr const char* kTeamsFirstPageDefault = "/teams?$select=id";
 
 // "GET /v1.0/teams/x/installedApps" for messages: the path, not the query or host.
 std::string describe(const std::string& method, const std::string& url) {
@@ -313,24 +316,41 @@ Result<std::vector<CatalogApp>> GraphClient::listOrganizationApps() {
   return apps;
 }
 
+std::string GraphClient::firstTeamsPageUrl() const {
+  return options_.baseUrl + (teamsPageSizeRefused_ ? kTeamsFirstPageDefault : kTeamsFirstPage);
+}
+
+bool GraphClient::pageSizeRefused(const std::string& url, const Error& e) {
+  return e.httpStatus == 400 && url == options_.baseUrl + kTeamsFirstPage &&
+         !teamsPageSizeRefused_.exchange(true);
+}
+
 Status GraphClient::forEachTeamPage(
     const std::function<bool(const std::vector<std::string>& teamIds)>& onPage) {
   Call call;
   call.operation = "listTeams";
-  call.url = options_.baseUrl + kTeamsFirstPage;
-  return forEachPage(call, [&](Reply& reply) -> Result<bool> {
+  call.url = firstTeamsPageUrl();
+  bool delivered = false;
+  auto onReply = [&](Reply& reply) -> Result<bool> {
+    delivered = true;
     auto page = pageFromJson(std::move(reply.body), describe(call.method, call.url));
     if (!page) return page.error();
     auto ids = teamIdsFromPage(*page);
     if (!ids) return ids.error();
     return onPage(*ids);
-  });
+  };
+  Status status = forEachPage(call, onReply);
+  if (!status && !delivered && pageSizeRefused(call.url, status.error())) {
+    call.url = firstTeamsPageUrl();
+    status = forEachPage(call, onReply);
+  }
+  return status;
 }
 
 Result<TeamPage> GraphClient::teamsPage(const std::string& cursor) {
   Call call;
   call.operation = "listTeams";
-  call.url = options_.baseUrl + kTeamsFirstPage;
+  call.url = firstTeamsPageUrl();
   if (!cursor.empty()) {
     // The cursor may have been persisted by an older run: the same-origin rule still holds.
     auto parsed = parseUrl(cursor);
@@ -341,6 +361,10 @@ Result<TeamPage> GraphClient::teamsPage(const std::string& cursor) {
     call.url = cursor;  // verbatim: the link carries the server's own paging state
   }
   auto reply = execute(call);
+  if (!reply && pageSizeRefused(call.url, reply.error())) {
+    call.url = firstTeamsPageUrl();
+    reply = execute(call);
+  }
   if (!reply) {
     Error e = reply.error();
     if (!cursor.empty() && e.httpStatus == 400) {

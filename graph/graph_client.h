@@ -26,6 +26,7 @@
 // must outlive it.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -156,6 +157,11 @@ class GraphClient {
   Result<std::vector<TeamInstallation>> collectInstallations(const Call& call,
                                                              const std::string& teamId);
   Error cancelled() const;
+  // The first page of GET /teams, with $top unless Graph refused it once.
+  std::string firstTeamsPageUrl() const;
+  // Whether `e`, the answer to `url`, is Graph refusing the $top of the first teams page for the
+  // first time: then it is never asked for again, and the caller asks once more without it.
+  bool pageSizeRefused(const std::string& url, const Error& e);
 
   GraphClientOptions options_;
   HttpTransport& transport_;
@@ -166,6 +172,7 @@ class GraphClient {
   Backoff backoff_;         // jitter from the injected Random
   SystemRandom ids_;        // client-request-id GUIDs: kept apart so tests can script the jitter
   std::string baseOrigin_;  // scheme://host:port of baseUrl; nextLinks must match it
+  std::atomic<bool> teamsPageSizeRefused_{false};  // a 400 to GET /teams?$top=...
 };
 
 }  // namespace appkeeper::graph

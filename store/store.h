@@ -159,6 +159,12 @@ struct InventoryDiff {
   int64_t added = 0, changed = 0, removed = 0, unchanged = 0;
 };
 
+// What a scan found in one team: its installations of the apps being replaced.
+struct TeamInventory {
+  std::string teamId;
+  std::vector<TeamInstallation> found;
+};
+
 // The refresh token of `appkeeper login`, sealed by the daemon (the store never sees it in
 // clear text).
 struct DelegatedCredential {
@@ -336,6 +342,12 @@ class Store {
                                                  const std::string& teamId,
                                                  const std::vector<std::string>& teamsAppIds,
                                                  const std::vector<TeamInstallation>& found);
+  // The same for several teams in ONE transaction (a scan's page: one fsync instead of one per
+  // team), a diff per team in order; kInvalidInput (nothing written) when any team's `found`
+  // holds an installation of another tenant, team or app.
+  Result<std::vector<InventoryDiff>> replaceTeamsInstallations(
+      const std::string& tenantId, const std::vector<std::string>& teamsAppIds,
+      const std::vector<TeamInventory>& teams);
   // Removes the rows of `teamsAppIds` last seen before `cutoff` (teams that disappeared during a
   // reconciliation), cancelling their queued jobs. Returns how many went.
   Result<int64_t> removeInstallationsNotSeenSince(const std::string& tenantId,

@@ -132,57 +132,71 @@ Result<InventoryDiff> Store::replaceTeamInstallations(const std::string& tenantI
                                                       const std::string& teamId,
                                                       const std::vector<std::string>& teamsAppIds,
                                                       const std::vector<TeamInstallation>& found) {
-  return guarded("replacing a team's inventory", [&]() -> Result<InventoryDiff> {
-    if (auto refused = impl_->refuseIfReadOnly("replacing a team's inventory")) return *refused;
+  auto diffs = replaceTeamsInstallations(tenantId, teamsAppIds, {TeamInventory{teamId, found}});
+  if (!diffs) return diffs.error();
+  return diffs->front();
+}
+
+Result<std::vector<InventoryDiff>> Store::replaceTeamsInstallations(
+    const std::string& tenantId, const std::vector<std::string>& teamsAppIds,
+    const std::vector<TeamInventory>& teams) {
+  return guarded("replacing teams' inventory", [&]() -> Result<std::vector<InventoryDiff>> {
+    if (auto refused = impl_->refuseIfReadOnly("replacing teams' inventory")) return *refused;
     const std::set<std::string> apps(teamsAppIds.begin(), teamsAppIds.end());
-    for (const TeamInstallation& i : found) {
-      if (i.tenantId != tenantId || i.teamId != teamId || apps.count(i.teamsAppId) == 0) {
-        const std::string where = "team '" + teamId + "' of tenant '" + tenantId + "'";
-        return Error::invalidInput("installation '" + i.installationId + "' (tenant '" +
-                                   i.tenantId + "', team '" + i.teamId + "', app '" + i.teamsAppId +
-                                   "') does not belong to the apps replaced in " + where +
-                                   "; pass only those (nothing was written)");
+    for (const TeamInventory& team : teams) {
+      for (const TeamInstallation& i : team.found) {
+        if (i.tenantId != tenantId || i.teamId != team.teamId || apps.count(i.teamsAppId) == 0) {
+          const std::string where = "team '" + team.teamId + "' of tenant '" + tenantId + "'";
+          return Error::invalidInput("installation '" + i.installationId + "' (tenant '" +
+                                     i.tenantId + "', team '" + i.teamId + "', app '" +
+                                     i.teamsAppId + "') does not belong to the apps replaced in " +
+                                     where + "; pass only those (nothing was written)");
+        }
       }
     }
     const int64_t now = impl_->nowMs();
+    std::vector<InventoryDiff> diffs;
+    diffs.reserve(teams.size());
     SQLite::Transaction tx(*impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
-    // The team's rows, all apps: a found installation is classified against whatever row has its
-    // id, even one filed under another app.
-    std::map<std::string, TeamInstallation> known;
-    {
-      SQLite::Statement query(*impl_->db, std::string("SELECT ") + kInstallationColumns +
-                                              " FROM inventory WHERE tenant_id = ?1 AND "
-                                              "team_id = ?2");
+    SQLite::Statement query(*impl_->db, std::string("SELECT ") + kInstallationColumns +
+                                            " FROM inventory WHERE tenant_id = ?1 AND "
+                                            "team_id = ?2");
+    for (const TeamInventory& team : teams) {
+      // The team's rows, all apps: a found installation is classified against whatever row has
+      // its id, even one filed under another app.
+      std::map<std::string, TeamInstallation> known;
+      query.reset();
       query.bind(1, tenantId);
-      query.bind(2, teamId);
+      query.bind(2, team.teamId);
       while (query.executeStep()) {
         TeamInstallation row = readInstallation(query);
         const std::string id = row.installationId;
         known.emplace(id, std::move(row));
       }
-    }
-    InventoryDiff diff;
-    std::set<std::string> seen;
-    for (const TeamInstallation& i : found) {
-      auto it = known.find(i.installationId);
-      if (it == known.end()) {
-        ++diff.added;
-      } else if (it->second.teamsAppId != i.teamsAppId ||
-                 it->second.definitionId != i.definitionId || it->second.version != i.version) {
-        ++diff.changed;
-      } else {
-        ++diff.unchanged;
+      query.reset();  // no read left open while this team's rows change
+      InventoryDiff& diff = diffs.emplace_back();
+      std::set<std::string> seen;
+      for (const TeamInstallation& i : team.found) {
+        auto it = known.find(i.installationId);
+        if (it == known.end()) {
+          ++diff.added;
+        } else if (it->second.teamsAppId != i.teamsAppId ||
+                   it->second.definitionId != i.definitionId || it->second.version != i.version) {
+          ++diff.changed;
+        } else {
+          ++diff.unchanged;
+        }
+        impl_->upsertInstallation(i, now);
+        known[i.installationId] = i;  // a repeated id compares against its previous copy
+        seen.insert(i.installationId);
       }
-      impl_->upsertInstallation(i, now);
-      known[i.installationId] = i;  // a repeated id compares against its previous copy
-      seen.insert(i.installationId);
-    }
-    for (const auto& [id, row] : known) {
-      if (seen.count(id) > 0 || apps.count(row.teamsAppId) == 0) continue;
-      if (impl_->removeInstallation(tenantId, teamId, id)) ++diff.removed;
+      for (const auto& [id, row] : known) {
+        if (seen.count(id) > 0 || apps.count(row.teamsAppId) == 0) continue;
+        if (impl_->removeInstallation(tenantId, team.teamId, id)) ++diff.removed;
+      }
     }
     tx.commit();
-    return diff;
+    return diffs;
   });
 }
 

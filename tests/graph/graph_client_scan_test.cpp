@@ -19,7 +19,50 @@ TEST_CASE("teamsPage returns one page of ids and the nextLink as the cursor", "[
   CHECK(page->teamIds == std::vector<std::string>{"t1", "t2"});
   CHECK(page->nextLink == next);
   REQUIRE(h.net.requestCount() == 1);
-  CHECK(h.net.lastRequest().url == kGraphBase + "/teams?$select=id&$top=100");
+  CHECK(h.net.lastRequest().url == kGraphBase + "/teams?$select=id&$top=999");
+}
+
+TEST_CASE("a Graph that refuses the page size gets the first page asked again without it, "
+          "and never again with it",
+          "[graph][client]") {
+  GraphClientHarness h;
+  h.options.maxGetAttempts = 1;
+  h.net.respondJson(400, graphErrorJson("BadRequest", "", "Invalid page size specified"));
+  h.net.respondJson(200, teamsPageJson({"t1"}, ""));
+  h.net.respondJson(200, teamsPageJson({"t1"}, ""));
+  h.net.respondJson(200, teamsPageJson({"t1"}, ""));
+  GraphClient& client = h.make();
+  auto page = client.teamsPage("");
+  REQUIRE(page.ok());
+  CHECK(page->teamIds == std::vector<std::string>{"t1"});
+  auto requests = h.net.requests();
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[0].url == kGraphBase + "/teams?$select=id&$top=999");
+  CHECK(requests[1].url == kGraphBase + "/teams?$select=id");
+  // Later scans, both kinds, ask without $top at once.
+  REQUIRE(client.teamsPage("").ok());
+  REQUIRE(client.forEachTeamPage([](const std::vector<std::string>&) { return true; }).ok());
+  requests = h.net.requests();
+  REQUIRE(requests.size() == 4);
+  CHECK(requests[2].url == kGraphBase + "/teams?$select=id");
+  CHECK(requests[3].url == kGraphBase + "/teams?$select=id");
+}
+
+TEST_CASE("a scan over every page asks again without the page size when Graph refuses it",
+          "[graph][client]") {
+  GraphClientHarness h;
+  h.options.maxGetAttempts = 1;
+  h.net.respondJson(400, graphErrorJson("BadRequest", "", "Invalid page size specified"));
+  h.net.respondJson(200, teamsPageJson({"t1", "t2"}, ""));
+  std::vector<std::string> seen;
+  auto status = h.make().forEachTeamPage([&](const std::vector<std::string>& ids) {
+    seen.insert(seen.end(), ids.begin(), ids.end());
+    return true;
+  });
+  REQUIRE(status.ok());
+  CHECK(seen == std::vector<std::string>{"t1", "t2"});
+  REQUIRE(h.net.requestCount() == 2);
+  CHECK(h.net.lastRequest().url == kGraphBase + "/teams?$select=id");
 }
 
 TEST_CASE("teamsPage follows a cursor verbatim and reports the last page with no cursor",

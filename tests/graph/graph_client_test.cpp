@@ -145,7 +145,7 @@ TEST_CASE("paging follows @odata.nextLink verbatim across three pages", "[graph]
   CHECK(seen == std::vector<std::string>{"t1", "t2", "t3"});
   auto requests = h.net.requests();
   REQUIRE(requests.size() == 3);
-  CHECK(requests[0].url == kBase + "/teams?$select=id&$top=100");
+  CHECK(requests[0].url == kBase + "/teams?$select=id&$top=999");
   CHECK(requests[1].url == next1);
   CHECK(requests[2].url == next2);
 }
@@ -178,7 +178,7 @@ TEST_CASE("a nextLink that points at the same page ends the loop with an error",
           "[graph][client]") {
   Harness h;
   h.net.setHandler([](const HttpRequest&) -> Result<HttpResponse> {
-    return HttpResponse{200, {}, teamsPageJson({"t"}, kBase + "/teams?$select=id&$top=100")};
+    return HttpResponse{200, {}, teamsPageJson({"t"}, kBase + "/teams?$select=id&$top=999")};
   });
   auto status = h.make().forEachTeamPage([](const std::vector<std::string>&) { return true; });
   REQUIRE_FALSE(status.ok());

@@ -211,6 +211,34 @@ TEST_CASE("replacing a team's inventory with an installation of another team wri
         std::vector<std::string>{"i-1"});  // i-1 was not removed
 }
 
+TEST_CASE("a page of teams is replaced in one call, a diff per team, or not at all", "[store]") {
+  FakeClock clock;
+  auto store = openOk(":memory:", clock);
+  must(store->upsertInstallations(
+      {installationIn("t", "i-1", "app-1"), installationIn("u", "i-9", "app-1")}));
+  auto diffs = must(store->replaceTeamsInstallations(
+      "tenant-1", {"app-1"},
+      {{"t", {installationIn("t", "i-1", "app-1"), installationIn("t", "i-2", "app-1")}},
+       {"u", {}},
+       {"v", {installationIn("v", "i-3", "app-1")}}}));
+  REQUIRE(diffs.size() == 3);
+  CHECK(diffs[0].unchanged == 1);
+  CHECK(diffs[0].added == 1);
+  CHECK(diffs[1].removed == 1);  // i-9 left team u
+  CHECK(diffs[2].added == 1);
+  CHECK(idsOf(must(store->installationsOfApp("tenant-1", "app-1"))) ==
+        std::vector<std::string>{"i-1", "i-2", "i-3"});
+
+  // One wrong team refuses the whole page: nothing of the good teams is written either.
+  const auto refused = store->replaceTeamsInstallations(
+      "tenant-1", {"app-1"},
+      {{"w", {installationIn("w", "i-4", "app-1")}}, {"t", {installationIn("x", "i-5", "app-1")}}});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().kind == ErrorKind::kInvalidInput);
+  CHECK(idsOf(must(store->installationsOfApp("tenant-1", "app-1"))) ==
+        std::vector<std::string>{"i-1", "i-2", "i-3"});
+}
+
 TEST_CASE(
     "rows of the given apps not seen since the cutoff are removed with their queued jobs "
     "cancelled; newer rows and other apps stay",
