@@ -108,6 +108,9 @@ Result<std::vector<nlohmann::json>> parseNotificationBatch(std::string_view body
   // made every parse several times slower (a tenth of the notification route's CPU).
   constexpr int kMaxDepth = 64;
   if (nestingDepth(body, kMaxDepth) > kMaxDepth) {
+    // A validating pass without a document (no recursion), so that what is not JSON at all
+    // still gets that answer.
+    if (!nlohmann::json::accept(body)) return Error::invalidInput("body is not valid JSON");
     return Error::invalidInput("body is nested deeper than 64 levels");
   }
   auto doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
