@@ -27,6 +27,17 @@ TEST_CASE("HMAC-SHA256 hashes keys longer than the block size first (RFC 4231 ca
                                  32)));
 }
 
+TEST_CASE("HMAC-SHA256 with an empty key is that, not the key of the thread's previous call",
+          "[handlers]") {
+  const std::string emptyKeyMac = std::string(
+      "\xb6\x13\x67\x9a\x08\x14\xd9\xec\x77\x2f\x95\xd7\x78\xc3\x5f\xc5"
+      "\xff\x16\x97\xc4\x93\x71\x56\x53\xc6\xc7\x12\x14\x42\x92\xc5\xad",
+      32);  // HMAC-SHA256("", "")
+  CHECK(base64Encode(hmacSha256("", "")) == base64Encode(emptyKeyMac));
+  CHECK(hmacSha256("Jefe", "") != emptyKeyMac);
+  CHECK(base64Encode(hmacSha256("", "")) == base64Encode(emptyKeyMac));
+}
+
 TEST_CASE("constant-time comparison says equal only for identical strings", "[handlers]") {
   CHECK(constantTimeEquals("secret-client-state", "secret-client-state"));
   CHECK(constantTimeEquals("", ""));
