@@ -73,7 +73,7 @@ bool Planner::runOnce() {
     logger_->error("claiming inbox items failed unexpectedly");
     return false;
   }
-  completions_.clear();
+  // completions_ is empty here: the previous batch cleared it after writing.
   reconciliationRequested_ = false;
   confirmedJobs_.clear();
   plannedEvents_.clear();

@@ -7,24 +7,18 @@
 #include <array>
 #include <memory>
 
+#include "common/openssl_sha256.h"
+
 namespace appkeeper::handlers {
 namespace {
 
-// OpenSSL's one-shot functions, not Poco::Crypto::DigestEngine: every Poco engine holds a
-// reference on Poco's OpenSSL initialiser, and when the last one is destroyed while no other
-// Poco crypto object lives (an http:// Graph URL, so no TLS context), the initialiser tears down
-// OpenSSL's locks under the feet of other threads hashing at that moment — a crash the ingest
-// benchmark hit under load. The one-shot calls keep no shared state.
+// OpenSSL's EVP calls, not Poco::Crypto::DigestEngine: every Poco engine holds a reference on
+// Poco's OpenSSL initialiser, and when the last one is destroyed while no other Poco crypto
+// object lives (an http:// Graph URL, so no TLS context), the initialiser tears down OpenSSL's
+// locks under the feet of other threads hashing at that moment — a crash the ingest benchmark
+// hit under load. What is kept here (the fetched algorithms, a context per thread) is OpenSSL's
+// own state and is never torn down while the process lives.
 constexpr size_t kSha256Size = 32;
-
-// The algorithms are fetched once per process, not per call: EVP_sha256() handed to EVP_Digest,
-// and the one-shot HMAC(), look them up in OpenSSL 3's provider registry on every call (locked
-// lookups, several for HMAC), ~3 % of the CPU of a catalog delivery. Fetched algorithms are
-// immutable and shared by all threads; never freed, like OpenSSL's own defaults.
-const EVP_MD* sha256Algorithm() {
-  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  return md;
-}
 
 struct MacContextFree {
   void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
@@ -32,7 +26,8 @@ struct MacContextFree {
 using MacContext = std::unique_ptr<EVP_MAC_CTX, MacContextFree>;
 
 // This thread's HMAC-SHA256 context (a context is not thread-safe), its digest set once; null
-// when OpenSSL cannot make one.
+// when OpenSSL cannot make one. The one-shot HMAC() looked the MAC and its digest up in the
+// provider registry on every call (common/openssl_sha256.h says why that matters).
 EVP_MAC_CTX* hmacContext() {
   static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
   thread_local const MacContext context = [] {

@@ -6,6 +6,8 @@
 #include <array>
 #include <stdexcept>
 
+#include "common/openssl_sha256.h"
+
 namespace appkeeper::store {
 namespace {
 
@@ -44,9 +46,7 @@ std::string auditHash(std::span<const ChainValue> columns, std::string_view prev
   const std::string bytes = canonicalAuditBytes(columns, prevHash);
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int size = 0;
-  // Fetched once: EVP_sha256() makes EVP_Digest look the algorithm up in OpenSSL 3's provider
-  // registry on every call. Immutable, shared by all threads, never freed.
-  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  const EVP_MD* sha256 = sha256Algorithm();
   if (sha256 == nullptr ||
       EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, sha256, nullptr) != 1) {
     // Only an OpenSSL without SHA-256 (a broken installation) gets here; the store's guard turns

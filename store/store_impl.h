@@ -9,6 +9,8 @@
 
 #include <memory>
 #include <optional>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "store/store.h"
@@ -97,6 +99,12 @@ struct Store::Impl {
   // installation: the one removal every inventory operation shares. Returns whether a row went.
   bool removeInstallation(const std::string& tenantId, const std::string& teamId,
                           const std::string& installationId);
+  // Makes `team`'s inventory rows of `apps` equal to its `found` (upserts, removals) and says
+  // what changed. `teamRows` is the caller's prepared "SELECT <installation columns> FROM
+  // inventory WHERE tenant_id = ?1 AND team_id = ?2", reused for every team of a batch.
+  InventoryDiff replaceTeamRows(SQLite::Statement& teamRows, const std::string& tenantId,
+                                const TeamInventory& team, const std::set<std::string>& apps,
+                                int64_t now);
 };
 
 }  // namespace appkeeper::store

@@ -128,6 +128,46 @@ Result<std::optional<TeamInstallation>> Store::installationById(const std::strin
   });
 }
 
+InventoryDiff Store::Impl::replaceTeamRows(SQLite::Statement& teamRows,
+                                           const std::string& tenantId,
+                                           const TeamInventory& team,
+                                           const std::set<std::string>& apps, int64_t now) {
+  // The team's rows, all apps: a found installation is classified against whatever row has its
+  // id, even one filed under another app.
+  std::map<std::string, TeamInstallation> known;
+  teamRows.reset();
+  teamRows.bind(1, tenantId);
+  teamRows.bind(2, team.teamId);
+  while (teamRows.executeStep()) {
+    TeamInstallation row = readInstallation(teamRows);
+    const std::string id = row.installationId;
+    known.emplace(id, std::move(row));
+  }
+  teamRows.reset();  // no read left open while this team's rows change
+  InventoryDiff diff;
+  std::set<std::string> seen;
+  for (const TeamInstallation& i : team.found) {
+    auto it = known.find(i.installationId);
+    if (it == known.end()) {
+      ++diff.added;
+    } else if (it->second.teamsAppId != i.teamsAppId ||
+               it->second.definitionId != i.definitionId || it->second.version != i.version) {
+      ++diff.changed;
+    } else {
+      ++diff.unchanged;
+    }
+    upsertInstallation(i, now);
+    known[i.installationId] = i;  // a repeated id compares against its previous copy
+    seen.insert(i.installationId);
+  }
+  for (const auto& [id, row] : known) {
+    if (seen.count(id) > 0 || apps.count(row.teamsAppId) == 0) continue;
+    if (removeInstallation(tenantId, team.teamId, id)) ++diff.removed;
+  }
+  return diff;
+}
+
+
 Result<InventoryDiff> Store::replaceTeamInstallations(const std::string& tenantId,
                                                       const std::string& teamId,
                                                       const std::vector<std::string>& teamsAppIds,
@@ -158,42 +198,11 @@ Result<std::vector<InventoryDiff>> Store::replaceTeamsInstallations(
     std::vector<InventoryDiff> diffs;
     diffs.reserve(teams.size());
     SQLite::Transaction tx(*impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement query(*impl_->db, std::string("SELECT ") + kInstallationColumns +
-                                            " FROM inventory WHERE tenant_id = ?1 AND "
-                                            "team_id = ?2");
+    SQLite::Statement teamRows(*impl_->db, std::string("SELECT ") + kInstallationColumns +
+                                               " FROM inventory WHERE tenant_id = ?1 AND "
+                                               "team_id = ?2");
     for (const TeamInventory& team : teams) {
-      // The team's rows, all apps: a found installation is classified against whatever row has
-      // its id, even one filed under another app.
-      std::map<std::string, TeamInstallation> known;
-      query.reset();
-      query.bind(1, tenantId);
-      query.bind(2, team.teamId);
-      while (query.executeStep()) {
-        TeamInstallation row = readInstallation(query);
-        const std::string id = row.installationId;
-        known.emplace(id, std::move(row));
-      }
-      query.reset();  // no read left open while this team's rows change
-      InventoryDiff& diff = diffs.emplace_back();
-      std::set<std::string> seen;
-      for (const TeamInstallation& i : team.found) {
-        auto it = known.find(i.installationId);
-        if (it == known.end()) {
-          ++diff.added;
-        } else if (it->second.teamsAppId != i.teamsAppId ||
-                   it->second.definitionId != i.definitionId || it->second.version != i.version) {
-          ++diff.changed;
-        } else {
-          ++diff.unchanged;
-        }
-        impl_->upsertInstallation(i, now);
-        known[i.installationId] = i;  // a repeated id compares against its previous copy
-        seen.insert(i.installationId);
-      }
-      for (const auto& [id, row] : known) {
-        if (seen.count(id) > 0 || apps.count(row.teamsAppId) == 0) continue;
-        if (impl_->removeInstallation(tenantId, team.teamId, id)) ++diff.removed;
-      }
+      diffs.push_back(impl_->replaceTeamRows(teamRows, tenantId, team, apps, now));
     }
     tx.commit();
     return diffs;
