@@ -35,6 +35,10 @@ struct FaultCase {
   // [workers] max_attempts: the shipped default unless a case needs a small budget to show
   // that its fault does not use attempts up.
   int maxAttempts = 8;
+  // appkeeper's pace ([graph] requests_per_second). A case whose fault must land mid-run
+  // (`during`) runs slower: at 400/s the whole rollout (one page of teams since the scan asks
+  // for 999 per page) can end between two polls of the test, before the fault is set.
+  double requestsPerSecond = 400;
 };
 
 json rule(const char* route, const char* kind, double probability) {
@@ -82,7 +86,7 @@ void runFaultCase(const FaultCase& fc, uint64_t seed) {
 
   DaemonOptions opts;
   opts.workers = 8;
-  opts.requestsPerSecond = 400;
+  opts.requestsPerSecond = fc.requestsPerSecond;
   // Only this app: the other seeded apps' outdated installations would add their own jobs.
   opts.extraIni =
       "[workers]\nmax_attempts = " + std::to_string(fc.maxAttempts) +
@@ -252,7 +256,9 @@ TEST_CASE("fault matrix: the token endpoint down mid-run loses nothing", "[integ
     CHECK(upgradedCount(emu, app, total) < total);  // the outage really was mid-run
     REQUIRE(emu.control("DELETE", "/_emulator/faults").status == 204);
   };
-  runFaultCase({"token-endpoint-down", {{"rules", json::array()}}, during, /*maxAttempts=*/2}, 112);
+  runFaultCase({"token-endpoint-down", {{"rules", json::array()}}, during, /*maxAttempts=*/2,
+                /*requestsPerSecond=*/100},
+               112);
 }
 
 TEST_CASE("fault matrix: tokens expired mid-run are fetched again and nothing is lost",
@@ -265,5 +271,7 @@ TEST_CASE("fault matrix: tokens expired mid-run are fetched again and nothing is
       REQUIRE(emu.control("POST", "/_emulator/tokens/expire").status == 200);
     }
   };
-  runFaultCase({"token-expired", {{"rules", json::array()}}, during}, 113);
+  runFaultCase({"token-expired", {{"rules", json::array()}}, during, /*maxAttempts=*/8,
+                /*requestsPerSecond=*/100},
+               113);
 }
