@@ -18,13 +18,16 @@
 # Connection: close; Poco holds a thread per keep-alive connection), THREADS=128 (ingest_bare's
 # threads: set it to the daemon's listener threads, so both servers run the same settings;
 # 16 for a daemon built before 2026-11-29 16:30), WRK_THREADS=2,
-# RATES="5000 200" (open-loop rates for ingest_load), PERF=0 (1: `perf record -g` on the daemon
-# during the closed-loop notification run; report in PERF_OUT, default ./ingest-perf.txt),
+# RATES="5000 200" (open-loop rates for ingest_load), CLOSED=1 (0: skip the wrk runs, so that
+# the open-loop CPU figures hold no planning left over from a flood), PERF=0 (1: `perf record -g`
+# on the daemon during the closed-loop notification run; report in PERF_OUT, default
+# ./ingest-perf.txt),
 # KEEP=0 (1: keep the work dir with the daemon's log, database and core file if it crashed).
 #
 # Measures: (1) wrk, closed loop: the most requests/s each server answers, p50/p99 as wrk sees
 # them; (2) build/bench/ingest_load, open loop at each fixed rate (what wrk2 would do; wrk2 is
-# not in Debian): latency from each request's due time, so queueing shows.
+# not in Debian): latency from each request's due time, so queueing shows, and each server's CPU
+# per delivery at that rate (steadier than closed-loop throughput: compare builds by it).
 # The daemon talks to a graph-emulator (5 teams) for its token and its subscription; the
 # notifications carry that subscription's real id and clientState (read from the daemon's
 # database), so they are accepted and persisted, not rejected.
@@ -40,6 +43,7 @@ rates="${RATES-5000 200}"  # RATES="" skips the open loop
 perf_on="${PERF:-0}"
 perf_out="${PERF_OUT:-$PWD/ingest-perf.txt}"
 keep="${KEEP:-0}"  # 1: keep the work dir (daemon log, database, a core file if it crashed)
+closed="${CLOSED:-1}"  # 0: skip the closed loop (wrk), e.g. to measure CPU per delivery at a rate
 
 for tool in wrk curl jq sqlite3 python3; do
   command -v "$tool" >/dev/null || { echo "run_ingest: $tool is missing (apt-get install $tool)" >&2; exit 2; }
@@ -167,10 +171,12 @@ echo
 echo "nproc: $(nproc), loadavg at start: $(cat /proc/loadavg), $(uname -srm)"
 echo "wrk -t$wrk_threads -c$connections -d${duration}s; ingest_load --connections $connections --duration $duration (the same for both servers); ingest_bare --threads $threads"
 echo
-echo "### Closed loop (wrk): the most each server answers"
-echo
-echo "| route | server | answered/s | 2xx/s | p50 ms | p99 ms | max ms | non-2xx | socket errors | server CPU % | load (1 min) |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+if [[ "$closed" == 1 ]]; then
+  echo "### Closed loop (wrk): the most each server answers"
+  echo
+  echo "| route | server | answered/s | 2xx/s | p50 ms | p99 ms | max ms | non-2xx | socket errors | server CPU % | load (1 min) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+fi
 
 declare -A rps
 run_wrk() {  # route label url server_pid [signed]
@@ -215,18 +221,20 @@ run_wrk() {  # route label url server_pid [signed]
   echo "| $route | $label$note | ${r[rps]} | $ok | ${r[p50_ms]} | ${r[p99_ms]} | ${r[max_ms]} | ${r[non2xx]} | ${r[socket_errors]} | $cpu | $(load1) |"
 }
 
-for route in /graph/notifications /events/catalog; do
-  signed=""; [[ "$route" == /events/catalog ]] && signed=1
-  run_wrk "$route" appkeeper "$daemon" "$daemon_pid" "$signed"
-  run_wrk "$route" bare "$bare" "$bare_pid" "$signed"
-done
-echo
-echo "| route | appkeeper ÷ bare (2xx/s) | target |"
-echo "|---|---|---|"
-for route in /graph/notifications /events/catalog; do
-  ratio="$(awk -v a="${rps["$route appkeeper"]:-0}" -v b="${rps["$route bare"]:-0}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }')"
-  echo "| $route | $ratio | ≥ 0.4 |"
-done
+if [[ "$closed" == 1 ]]; then
+  for route in /graph/notifications /events/catalog; do
+    signed=""; [[ "$route" == /events/catalog ]] && signed=1
+    run_wrk "$route" appkeeper "$daemon" "$daemon_pid" "$signed"
+    run_wrk "$route" bare "$bare" "$bare_pid" "$signed"
+  done
+  echo
+  echo "| route | appkeeper ÷ bare (2xx/s) | target |"
+  echo "|---|---|---|"
+  for route in /graph/notifications /events/catalog; do
+    ratio="$(awk -v a="${rps["$route appkeeper"]:-0}" -v b="${rps["$route bare"]:-0}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }')"
+    echo "| $route | $ratio | ≥ 0.4 |"
+  done
+fi
 
 if [[ "$perf_on" == 1 && -f "$work/perf.data" ]]; then
   {
@@ -246,14 +254,23 @@ echo
 echo "### Open loop (ingest_load): latency from each request's due time"
 echo
 header="--header"
+cpu_rows=()
 for rate in $rates; do
   for route in /graph/notifications /events/catalog; do
     body="$work/notify.json"; secret=()
     if [[ "$route" == /events/catalog ]]; then body="$work/catalog.json"; secret=(--secret-file "$work/catalog_secret"); fi
     for target in appkeeper bare; do
-      url="$daemon"; [[ "$target" == bare ]] && url="$bare"
+      url="$daemon"; spid="$daemon_pid"
+      [[ "$target" == bare ]] && { url="$bare"; spid="$bare_pid"; }
+      t0="$(date +%s.%N)"; c0="$(cpu_ticks "$spid")"
       "$build/bench/ingest_load" $header --url "$url$route" --body-file "$body" "${secret[@]}" \
         --rate "$rate" --duration "$duration" --connections "$connections" --label "$route $target"
+      c1="$(cpu_ticks "$spid")"; t1="$(date +%s.%N)"
+      # At a fixed rate the server's CPU per delivery is far steadier than closed-loop
+      # throughput, so this is the figure to compare two builds by. It includes the daemon's
+      # planning of the flood (its planner runs meanwhile), as the closed-loop CPU column does.
+      cpu_rows+=("$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" -v r="$rate" -v d="$duration" -v l="$route $target" \
+        'BEGIN { s = c / hz; w = b - a; printf "| %s | %d | %.0f | %.1f |", l, r, 100 * s / w, 1e6 * s / (r * d) }')")
       header=""
       if ! kill -0 "$daemon_pid" 2>/dev/null; then
         echo
@@ -263,6 +280,15 @@ for rate in $rates; do
     done
   done
 done
+
+if ((${#cpu_rows[@]} > 0)); then
+  echo
+  echo "Server CPU during the open-loop runs (from /proc; per delivery: its CPU seconds over the run ÷ the rate × DURATION deliveries sent):"
+  echo
+  echo "| run | rate/s | server CPU % | server CPU µs per delivery |"
+  echo "|---|---|---|---|"
+  printf '%s\n' "${cpu_rows[@]}"
+fi
 
 accepted_after="$(sqlite3 "$work/appkeeper.db" "SELECT count(*) FROM audit WHERE outcome = 'accepted'")"
 echo
