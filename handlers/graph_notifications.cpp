@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "handlers/client_state_cache.h"
 #include "handlers/hmac.h"
 #include "handlers/inbound_writer.h"
 #include "handlers/responses.h"
@@ -161,7 +162,8 @@ Result<std::vector<std::string>> pendingClientStates(store::Store& store) {
 }  // namespace
 
 CheckedGraphDelivery checkGraphDelivery(const InboundRequest& request, store::Store& store,
-                                        spdlog::logger& logger, GraphDeliveryRoute route) {
+                                        spdlog::logger& logger, GraphDeliveryRoute route,
+                                        ClientStateCache* cache) {
   const char* event =
       route == GraphDeliveryRoute::kLifecycle ? kLifecycleAuditEvent : kNotificationAuditEvent;
   CheckedGraphDelivery checked;
@@ -195,16 +197,22 @@ CheckedGraphDelivery checkGraphDelivery(const InboundRequest& request, store::St
     } else {
       auto known = clientStates.find(subscriptionId);
       if (known == clientStates.end()) {
-        auto sub = store.subscription(subscriptionId);
-        if (!sub) {
-          logger.error("graph notifications: subscription lookup failed ({}): {}",
-                       toString(sub.error().kind), sub.error().message);
-          checked.answer =
-              unavailableResponse("the notification could not be stored; retry later");
-          return checked;
+        std::optional<std::string> state = cache ? cache->find(subscriptionId) : std::nullopt;
+        if (!state) {
+          const uint64_t version = store::Store::subscriptionsVersion();  // before the read
+          auto sub = store.subscription(subscriptionId);
+          if (!sub) {
+            logger.error("graph notifications: subscription lookup failed ({}): {}",
+                         toString(sub.error().kind), sub.error().message);
+            checked.answer =
+                unavailableResponse("the notification could not be stored; retry later");
+            return checked;
+          }
+          if (sub->has_value()) {
+            state = (*sub)->clientState;
+            if (cache) cache->remember(subscriptionId, *state, version);
+          }
         }
-        std::optional<std::string> state;
-        if (sub->has_value()) state = (*sub)->clientState;
         known = clientStates.emplace(subscriptionId, std::move(state)).first;
       }
       auto given = item.find("clientState");
@@ -287,14 +295,17 @@ InboundResponse persistGraphDelivery(const CheckedGraphDelivery& checked, store:
 }
 
 InboundResponse handleGraphNotifications(const InboundRequest& request, store::Store& store,
-                                         spdlog::logger& logger, InboundWriter* writer) {
-  auto checked = checkGraphDelivery(request, store, logger, GraphDeliveryRoute::kNotifications);
+                                         spdlog::logger& logger, InboundWriter* writer,
+                                         ClientStateCache* cache) {
+  auto checked =
+      checkGraphDelivery(request, store, logger, GraphDeliveryRoute::kNotifications, cache);
   return persistGraphDelivery(checked, &store, logger, writer);
 }
 
 InboundResponse handleGraphLifecycle(const InboundRequest& request, store::Store& store,
-                                     spdlog::logger& logger, InboundWriter* writer) {
-  auto checked = checkGraphDelivery(request, store, logger, GraphDeliveryRoute::kLifecycle);
+                                     spdlog::logger& logger, InboundWriter* writer,
+                                     ClientStateCache* cache) {
+  auto checked = checkGraphDelivery(request, store, logger, GraphDeliveryRoute::kLifecycle, cache);
   return persistGraphDelivery(checked, &store, logger, writer);
 }
 

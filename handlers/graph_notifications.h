@@ -35,6 +35,7 @@ class logger;
 
 namespace appkeeper::handlers {
 
+class ClientStateCache;
 class InboundWriter;
 
 inline constexpr size_t kMaxValidationTokenBytes = 1024;
@@ -61,7 +62,8 @@ InstallationRef parseInstallationResource(std::string_view resource);
 
 // The two halves of handleGraphNotifications / handleGraphLifecycle, so that the Router can give
 // its pooled connection back before the delivery waits for the group commit's fsync: the check
-// (parse, clientState against the stored subscriptions, read through `store`) and the write.
+// (parse, clientState against the stored subscriptions, read through `store`, or `cache` when
+// it holds them: client_state_cache.h) and the write.
 enum class GraphDeliveryRoute { kNotifications, kLifecycle };
 struct CheckedGraphDelivery {
   std::optional<InboundResponse> answer;  // set: answer this now (400, 503), nothing to write
@@ -71,17 +73,21 @@ struct CheckedGraphDelivery {
   const char* event = "";  // the audit event: "graph-notification" or kLifecycleAuditEvent
 };
 CheckedGraphDelivery checkGraphDelivery(const InboundRequest& request, store::Store& store,
-                                        spdlog::logger& logger, GraphDeliveryRoute route);
+                                        spdlog::logger& logger, GraphDeliveryRoute route,
+                                        ClientStateCache* cache = nullptr);
 // Persists through `writer` when set, else through `store` (one of them must be set); 202, or
 // the check's answer, or 503 + Retry-After when the store cannot keep it.
 InboundResponse persistGraphDelivery(const CheckedGraphDelivery& checked, store::Store* store,
                                      spdlog::logger& logger, InboundWriter* writer);
 
 // `writer` (optional): the delivery is persisted through it (group commit, inbound_writer.h)
-// rather than by `store`, which then only serves the subscription lookups.
+// rather than by `store`, which then only serves the subscription lookups. `cache` (optional):
+// as for checkGraphDelivery.
 InboundResponse handleGraphNotifications(const InboundRequest& request, store::Store& store,
-                                         spdlog::logger& logger, InboundWriter* writer = nullptr);
+                                         spdlog::logger& logger, InboundWriter* writer = nullptr,
+                                         ClientStateCache* cache = nullptr);
 InboundResponse handleGraphLifecycle(const InboundRequest& request, store::Store& store,
-                                     spdlog::logger& logger, InboundWriter* writer = nullptr);
+                                     spdlog::logger& logger, InboundWriter* writer = nullptr,
+                                     ClientStateCache* cache = nullptr);
 
 }  // namespace appkeeper::handlers

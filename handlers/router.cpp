@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "handlers/catalog_events.h"
+#include "handlers/client_state_cache.h"
 #include "handlers/graph_notifications.h"
 #include "handlers/responses.h"
 #include "handlers/store_pool.h"
@@ -72,7 +73,8 @@ Router::Router(RouterConfig config, StorePool& pool, const Clock& clock, spdlog:
       limit_(std::make_unique<InFlightLimit>(config_.maxInFlight)),
       pool_(pool),
       clock_(clock),
-      logger_(logger) {}
+      logger_(logger),
+      clientStates_(std::make_unique<ClientStateCache>(clock)) {}
 
 InboundResponse Router::handle(const InboundRequest& request) const {
   const RouteSpec* spec = nullptr;
@@ -136,10 +138,10 @@ InboundResponse Router::handle(const InboundRequest& request) const {
     return unavailableResponse("the server is busy; retry later");
   }
   if (spec->route == Route::kNotifications) {
-    return handleGraphNotifications(request, **lease, logger_, config_.writer);
+    return handleGraphNotifications(request, **lease, logger_, config_.writer, clientStates_.get());
   }
   if (spec->route == Route::kLifecycle) {
-    return handleGraphLifecycle(request, **lease, logger_, config_.writer);
+    return handleGraphLifecycle(request, **lease, logger_, config_.writer, clientStates_.get());
   }
   CatalogEventContext ctx{config_.catalogKey, config_.tenantId, clock_.now(), config_.writer};
   return handleCatalogEvent(request, ctx, **lease, logger_);
@@ -161,7 +163,7 @@ InboundResponse Router::handleWithWriter(const InboundRequest& request, GraphDel
                    request.path, config_.storeWait.count());
       return unavailableResponse("the server is busy; retry later");
     }
-    checked = checkGraphDelivery(request, **lease, logger_, route);
+    checked = checkGraphDelivery(request, **lease, logger_, route, clientStates_.get());
   }
   return persistGraphDelivery(checked, nullptr, logger_, config_.writer);
 }

@@ -13,7 +13,8 @@
 //   GET  /metrics             -> admin_routes.h (404 unless RouterConfig::metrics serves it here)
 //
 // Borrows the pool, clock, key and logger (they must outlive it). Immutable after construction
-// apart from the in-flight counter (atomic): handle() is thread-safe. Never throws for any
+// apart from the in-flight counter (atomic) and the cache of subscriptions' clientStates
+// (client_state_cache.h, locked): handle() is thread-safe. Never throws for any
 // request content.
 #pragma once
 
@@ -25,6 +26,7 @@
 
 #include "common/clock.h"
 #include "handlers/admin_routes.h"
+#include "handlers/client_state_cache.h"
 #include "handlers/graph_notifications.h"
 #include "handlers/in_flight_limit.h"
 #include "handlers/inbound_request.h"
@@ -67,6 +69,8 @@ class Router {
   StorePool& pool_;
   const Clock& clock_;
   spdlog::logger& logger_;
+  // The notification routes' clientState lookups (client_state_cache.h); thread-safe itself.
+  std::unique_ptr<ClientStateCache> clientStates_;
 };
 
 // The metrics label for a request path: the route's path when it is one of ours, else "other",

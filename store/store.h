@@ -270,6 +270,10 @@ class Store {
   Status putSubscription(const SubscriptionRecord& s);
   Result<std::optional<SubscriptionRecord>> subscription(const std::string& id);
   Status removeSubscription(const std::string& id);
+  // Changes whenever a Store of this process saves or removes a subscription (after the write),
+  // so an in-memory copy of subscription reads (handlers/client_state_cache.h) read under an
+  // older value is known to be stale. Writes by other processes do not change it.
+  static uint64_t subscriptionsVersion();
   Result<std::vector<SubscriptionRecord>> subscriptions();
 
   // --- inbox written by the daemon itself (catalog poll, reconciliation follow-ups) -----------

@@ -1,5 +1,7 @@
 // Graph subscriptions we created, so inbound notifications can be checked against their
 // clientState. The clientState is a secret: it is stored, compared by the caller, never logged.
+#include <atomic>
+
 #include "store/sqlite_error.h"
 #include "store/store_impl.h"
 
@@ -18,7 +20,15 @@ SubscriptionRecord readSubscription(const SQLite::Statement& row) {
   return s;
 }
 
+// Store::subscriptionsVersion's counter: process-wide, as every Store of the process shares it.
+std::atomic<uint64_t>& subscriptionsVersionCounter() {
+  static std::atomic<uint64_t> version{0};
+  return version;
+}
+
 }  // namespace
+
+uint64_t Store::subscriptionsVersion() { return subscriptionsVersionCounter().load(); }
 
 Status Store::putSubscription(const SubscriptionRecord& s) {
   return guarded("saving a subscription", [&]() -> Status {
@@ -34,6 +44,7 @@ Status Store::putSubscription(const SubscriptionRecord& s) {
     put.bind(4, toUnixMillis(s.expiration));
     put.bind(5, s.teamsAppId);
     put.exec();
+    ++subscriptionsVersionCounter();  // after the write: a read that saw the old row is stale
     return Ok{};
   });
 }
@@ -57,6 +68,7 @@ Status Store::removeSubscription(const std::string& id) {
     SQLite::Statement remove(*impl_->db, "DELETE FROM subscriptions WHERE id = ?1");
     remove.bind(1, id);
     remove.exec();
+    ++subscriptionsVersionCounter();
     return Ok{};
   });
 }

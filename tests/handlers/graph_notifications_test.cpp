@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "fakes/fake_clock.h"
+#include "handlers/client_state_cache.h"
 #include "handlers/query_string.h"
 #include "handlers_test_support.h"
 
@@ -232,6 +233,49 @@ TEST_CASE("a notification nested deeper than 64 levels is refused before anythin
             *f.logger)
             .status == 202);
   CHECK(drainInbox(*f.store).size() == 1);
+}
+
+TEST_CASE("with a clientState cache a subscription removed by another connection is refused at once",
+          "[handlers]") {
+  NotificationFixture f;
+  ClientStateCache cache(f.clock);
+  auto post = [&] {
+    return handleGraphNotifications(jsonPost("/graph/notifications",
+                                             json{{"value", {item(kClientState)}}}.dump()),
+                                    *f.store, *f.logger, nullptr, &cache);
+  };
+  CHECK(post().status == 202);
+  CHECK(cache.size() == 1);  // the first delivery read the store and kept the answer
+  CHECK(post().status == 202);
+  CHECK(auditOf(*f.store, "graph-notification", "accepted").size() == 2);
+
+  // The daemon's subscription manager has a connection of its own.
+  auto manager = testing::openStore(f.dir.file("appkeeper.db"), f.clock);
+  REQUIRE(manager->removeSubscription(kSubId).ok());
+  CHECK(post().status == 202);
+  auto rejected = auditOf(*f.store, "graph-notification", "rejected");
+  REQUIRE(rejected.size() == 1);
+  CHECK(rejected[0].detail.find("unknown subscription") != std::string::npos);
+  CHECK(drainInbox(*f.store).size() == 2);
+
+  // A wrong clientState is refused whether the right one is cached or not.
+  store::SubscriptionRecord sub;
+  sub.id = kSubId;
+  sub.clientState = kClientState;
+  REQUIRE(manager->putSubscription(sub).ok());
+  CHECK(post().status == 202);
+  CHECK(cache.size() == 1);
+  CHECK(handleGraphNotifications(
+            jsonPost("/graph/notifications", json{{"value", {item("forged")}}}.dump()), *f.store,
+            *f.logger, nullptr, &cache)
+            .status == 202);
+  CHECK(auditOf(*f.store, "graph-notification", "rejected").size() == 2);
+  // Unknown subscriptions are never kept: a flood of made-up ids cannot grow it.
+  CHECK(handleGraphNotifications(jsonPost("/graph/notifications",
+                                          json{{"value", {item(kClientState, "made-up")}}}.dump()),
+                                 *f.store, *f.logger, nullptr, &cache)
+            .status == 202);
+  CHECK(cache.size() == 1);
 }
 
 TEST_CASE("an empty batch is acknowledged without touching the inbox", "[handlers]") {
