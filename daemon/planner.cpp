@@ -77,6 +77,8 @@ bool Planner::runOnce() {
   reconciliationRequested_ = false;
   confirmedJobs_.clear();
   plannedEvents_.clear();
+  latestInBatch_.clear();
+  readInBatch_.clear();
   for (const store::InboxItem& item : items) {
     try {
       if (stop_) {
@@ -330,10 +332,10 @@ struct Planner::NotificationTally {
   size_t confirmed = 0;
   size_t lifecycle = 0;
   size_t noAction = 0;
-  bool deferred = false;  // an upgrade of a notified installation is still running
+  size_t readInBatch = 0;  // created/updated, read back already for an earlier item of the batch
+  bool deferred = false;   // an upgrade of a notified installation is still running
   std::vector<store::JobSpec> jobs;
   std::vector<store::AuditRecord> audits;
-  std::map<std::string, std::string> latest;  // app -> latest published version
 };
 
 namespace {
@@ -413,6 +415,10 @@ void Planner::planNotification(const store::InboxItem& item) {
                  std::to_string(tally.lifecycle) + " lifecycle events, " +
                  std::to_string(tally.noAction) + " items need no action";
   if (tally.gone > 0) audit.detail += ", " + std::to_string(tally.gone) + " gone from Graph";
+  if (tally.readInBatch > 0) {
+    audit.detail += ", " + std::to_string(tally.readInBatch) +
+                    " read back already for an earlier item of this batch";
+  }
   if (tally.unreadable > 0) {
     audit.detail += ", " + std::to_string(tally.unreadable) + " could not be read";
   }
@@ -458,14 +464,13 @@ Status Planner::planLifecycle(const nlohmann::json& notification, NotificationTa
   return Ok{};
 }
 
-Result<std::string> Planner::latestVersion(const std::string& teamsAppId,
-                                           NotificationTally& tally) {
-  if (auto it = tally.latest.find(teamsAppId); it != tally.latest.end()) return it->second;
+Result<std::string> Planner::latestVersion(const std::string& teamsAppId) {
+  if (auto it = latestInBatch_.find(teamsAppId); it != latestInBatch_.end()) return it->second;
   auto app = graph_.getCatalogApp(teamsAppId);
   if (!app) return app.error();
   const AppDefinition* latest = latestPublished(*app);
   std::string version = latest ? latest->version : std::string();
-  tally.latest.emplace(teamsAppId, version);
+  latestInBatch_.emplace(teamsAppId, version);
   return version;
 }
 
@@ -529,7 +534,17 @@ Status Planner::planInstallationChange(const TeamInstallation& row, const std::s
     tally.deferred = true;  // the worker is recording it right now; look again shortly
     return Ok{};
   }
+  const std::string readKey = row.teamId + '\n' + row.installationId;
+  if (readInBatch_.count(readKey) > 0) {
+    // An earlier item of this batch read it back from Graph after this notification arrived
+    // (a batch is claimed once all of its items were received), so that read already shows
+    // this change, and that item enqueues what it needs: a burst of notifications for one
+    // installation (Graph may repeat them) costs one GET per batch.
+    ++tally.readInBatch;
+    return Ok{};
+  }
   auto current = graph_.getInstallation(row.teamId, row.installationId);
+  if (current) readInBatch_.insert(readKey);
   if (!current) {
     const Error& e = current.error();
     if (e.kind == ErrorKind::kTransient) return e;
@@ -549,7 +564,7 @@ Status Planner::planInstallationChange(const TeamInstallation& row, const std::s
   if (auto s = store_.upsertInstallations({*current}); !s) return s;
   ++tally.refreshed;
   auto latest =
-      latestVersion(current->teamsAppId.empty() ? row.teamsAppId : current->teamsAppId, tally);
+      latestVersion(current->teamsAppId.empty() ? row.teamsAppId : current->teamsAppId);
   if (!latest) {
     if (latest.error().kind == ErrorKind::kTransient) return latest.error();
     ++tally.unreadable;

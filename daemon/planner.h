@@ -89,8 +89,8 @@ class Planner {
   Status planInstallationChange(const TeamInstallation& row, const std::string& changeType,
                                 NotificationTally& tally);
   Status planLifecycle(const nlohmann::json& notification, NotificationTally& tally);
-  // The latest published version of an app (cached per item); empty when none.
-  Result<std::string> latestVersion(const std::string& teamsAppId, NotificationTally& tally);
+  // The latest published version of an app (read once per batch); empty when none.
+  Result<std::string> latestVersion(const std::string& teamsAppId);
   // Enqueues the installations of `found` below `target`; adds to `counts`. Store errors out.
   Status enqueueOutdated(const store::InboxItem& item, const std::vector<TeamInstallation>& found,
                          const std::string& target, Counts& counts);
@@ -124,6 +124,8 @@ class Planner {
   std::set<int64_t> confirmedJobs_;  // jobs whose upgrade-confirmed record is in completions_
   // Publish events planned in this batch: app reference + '\n' + version -> their inbox item.
   std::map<std::string, int64_t> plannedEvents_;
+  std::map<std::string, std::string> latestInBatch_;  // app -> its latest published version
+  std::set<std::string> readInBatch_;  // team + '\n' + installation, read back from Graph
 };
 
 }  // namespace appkeeper::daemon

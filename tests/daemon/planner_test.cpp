@@ -484,3 +484,38 @@ TEST_CASE("an upgrade Graph reports twice within one batch is confirmed once",
   CHECK(auditOf(*f.store, "upgrade-confirmed", "confirmed").size() == 1);
   CHECK(auditOf(*f.store, "plan", "planned").size() == 2);
 }
+
+TEST_CASE("notifications for one installation within one batch read it and the catalog once",
+          "[daemon][planner]") {
+  PlannerFixture f;
+  // Upgraded elsewhere (the inventory still says 1.0.0), then reported three times; a second
+  // installation of the same app, outdated, in the same batch.
+  const std::string id = f.g.graph.install("t2", "app-1", "2.0.0");
+  const std::string old = f.g.graph.install("t3", "app-1", "1.0.0");
+  REQUIRE(f.store
+              ->upsertInstallations({{FakeGraph::kTenant, "t2", id, "app-1", "d", "1.0.0"},
+                                     {FakeGraph::kTenant, "t3", old, "app-1", "d", "1.0.0"}})
+              .ok());
+  deliver(*f.store, {change("updated", id)});
+  deliver(*f.store, {change("updated", id), change("created", old)});
+  deliver(*f.store, {change("updated", id)});
+  REQUIRE(f.planner.runOnce());
+  CHECK(f.g.graph.installationGets == 2);  // id once, old once
+  CHECK(f.g.graph.catalogGets == 1);       // app-1's latest version, once per batch
+  CHECK(must(f.store->installationById(FakeGraph::kTenant, id))->version == "2.0.0");
+  auto jobs = f.queued();
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0].spec.installationId == old);
+  auto plans = auditOf(*f.store, "plan", "planned");
+  REQUIRE(plans.size() == 3);
+  CHECK(plans[0].detail.find("read back already") == std::string::npos);
+  CHECK(plans[1].detail.find(
+            "1 read back already for an earlier item of this batch") != std::string::npos);
+  CHECK(plans[2].detail.find("1 read back already") != std::string::npos);
+
+  // The next batch reads again: a later notification may report a later change.
+  deliver(*f.store, {change("updated", id)});
+  REQUIRE(f.planner.runOnce());
+  CHECK(f.g.graph.installationGets == 3);
+  CHECK(f.g.graph.catalogGets == 2);
+}
