@@ -159,6 +159,29 @@ Result<std::vector<std::string>> pendingClientStates(store::Store& store) {
   return states;
 }
 
+// The clientState of the stored subscription `id` (nullopt: none), from `cache` when it has it.
+Result<std::optional<std::string>> storedClientState(store::Store& store, ClientStateCache* cache,
+                                                     const std::string& id) {
+  if (cache) {
+    if (auto cached = cache->find(id)) return cached;
+  }
+  const uint64_t version = store::Store::subscriptionsVersion();  // before the read
+  auto sub = store.subscription(id);
+  if (!sub) return sub.error();
+  if (!sub->has_value()) return std::optional<std::string>();
+  if (cache) cache->remember(id, (*sub)->clientState, version);
+  return std::optional<std::string>((*sub)->clientState);
+}
+
+// A store that cannot answer: 503, so that Graph retries the delivery.
+CheckedGraphDelivery storeFailed(CheckedGraphDelivery checked, spdlog::logger& logger,
+                                 const Error& error) {
+  logger.error("graph notifications: subscription lookup failed ({}): {}", toString(error.kind),
+               error.message);
+  checked.answer = unavailableResponse("the notification could not be stored; retry later");
+  return checked;
+}
+
 }  // namespace
 
 CheckedGraphDelivery checkGraphDelivery(const InboundRequest& request, store::Store& store,
@@ -197,23 +220,9 @@ CheckedGraphDelivery checkGraphDelivery(const InboundRequest& request, store::St
     } else {
       auto known = clientStates.find(subscriptionId);
       if (known == clientStates.end()) {
-        std::optional<std::string> state = cache ? cache->find(subscriptionId) : std::nullopt;
-        if (!state) {
-          const uint64_t version = store::Store::subscriptionsVersion();  // before the read
-          auto sub = store.subscription(subscriptionId);
-          if (!sub) {
-            logger.error("graph notifications: subscription lookup failed ({}): {}",
-                         toString(sub.error().kind), sub.error().message);
-            checked.answer =
-                unavailableResponse("the notification could not be stored; retry later");
-            return checked;
-          }
-          if (sub->has_value()) {
-            state = (*sub)->clientState;
-            if (cache) cache->remember(subscriptionId, *state, version);
-          }
-        }
-        known = clientStates.emplace(subscriptionId, std::move(state)).first;
+        auto state = storedClientState(store, cache, subscriptionId);
+        if (!state) return storeFailed(std::move(checked), logger, state.error());
+        known = clientStates.emplace(subscriptionId, std::move(*state)).first;
       }
       auto given = item.find("clientState");
       if (given == item.end() || !given->is_string()) {
@@ -226,13 +235,7 @@ CheckedGraphDelivery checkGraphDelivery(const InboundRequest& request, store::St
         // Perhaps a subscription whose creation has not returned yet: its record is pending.
         if (!pending) {
           auto states = pendingClientStates(store);
-          if (!states) {
-            logger.error("graph notifications: subscription lookup failed ({}): {}",
-                         toString(states.error().kind), states.error().message);
-            checked.answer =
-                unavailableResponse("the notification could not be stored; retry later");
-            return checked;
-          }
+          if (!states) return storeFailed(std::move(checked), logger, states.error());
           pending = std::move(*states);
         }
         bool matched = false;
