@@ -129,7 +129,7 @@ subscription() {
 wait_for 30 subscription || { echo "run_ingest: the daemon made no subscription" >&2; cat "$work/daemon.log" >&2; exit 1; }
 IFS=$'\t' read -r sub_id client_state resource <"$work/subscription"
 app_id="$(sed -E 's#.*teamsApps/([^/]+)/installations.*#\1#' <<<"$resource")"
-installation="$(curl -s --cacert "$work/emulator-ca.pem" "$emulator/_emulator/installations?teamsAppId=$app_id" | jq -r '.[0].id // "bench-installation"')"
+installation="$(curl -s --cacert "$work/emulator-ca.pem" "$emulator/_emulator/installations?teamsAppId=$app_id" | jq -r '.[0].installationId // "bench-installation"')"
 
 # --- the bodies --------------------------------------------------------------------------------
 jq -cn --arg s "$sub_id" --arg c "$client_state" --arg t "$tenant" --arg a "$app_id" --arg i "$installation" '
