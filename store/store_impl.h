@@ -53,7 +53,7 @@ struct Store::Impl {
     std::unique_ptr<SQLite::Statement> insertJob, claimJob, finishJob, retryJob, insertAudit,
         lastAudit, insertCatalogEvent, insertNotification, upsertInstallation, deleteInstallation,
         cancelInstallationJobs, subscriptionById, installationById, beginItem, releaseItem,
-        rollbackToItem;
+        rollbackToItem, anyJobDue, anyInboxDue;
   } cached;
 
   SQLite::Statement& prepared(std::unique_ptr<SQLite::Statement>& slot, const char* sql) {

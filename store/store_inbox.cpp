@@ -222,6 +222,15 @@ Result<std::vector<InboxItem>> Store::claimInboxBatch(std::chrono::milliseconds 
     std::vector<InboxItem> items;
     if (max == 0) return items;
     const int64_t now = impl_->nowMs();
+    {
+      // A read first, as in claimJob: an idle planner's poll takes no write turn.
+      StatementUse due(impl_->prepared(
+          impl_->cached.anyInboxDue,
+          "SELECT 1 FROM inbox INDEXED BY inbox_due WHERE state IN ('queued', 'running') "
+          "AND due_at <= ?1 LIMIT 1"));
+      due->bind(1, now);
+      if (!due->executeStep()) return items;
+    }
     InboxWriteTurns::Turn turn(inboxWriteTurns());
     SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
     {

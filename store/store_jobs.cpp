@@ -68,6 +68,18 @@ Result<std::optional<Job>> Store::claimJob(const std::string& owner,
   return guarded("claiming a job", [&]() -> Result<std::optional<Job>> {
     if (auto refused = impl_->refuseIfReadOnly("claiming a job")) return *refused;
     const int64_t now = impl_->nowMs();
+    {
+      // A read first: an idle worker polls every 200 ms, and its write transaction would take
+      // SQLite's write lock only to find nothing, making the inbound writer (whose 202s wait for
+      // their commit) sleep in the busy handler behind it. Nothing due now is what the claim
+      // would have answered; a job that becomes due meanwhile is claimed on the next poll.
+      StatementUse due(impl_->prepared(
+          impl_->cached.anyJobDue,
+          "SELECT 1 FROM jobs INDEXED BY jobs_due WHERE state IN ('queued', 'running') "
+          "AND due_at <= ?1 LIMIT 1"));
+      due->bind(1, now);
+      if (!due->executeStep()) return std::optional<Job>();
+    }
     SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
     std::optional<Job> claimed;
     {
