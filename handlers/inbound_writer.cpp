@@ -44,7 +44,6 @@ InboundWriter::~InboundWriter() { stop(); }
 
 Result<store::InboundWriteOutcome> InboundWriter::submit(store::InboundWrite write) {
   auto pending = std::make_shared<Pending>(std::move(write));
-  bool wakeWriter = false;
   {
     std::lock_guard lock(mu_);
     if (stopping_) return Error::transient("the inbound writer is stopping; retry later");
@@ -53,12 +52,8 @@ Result<store::InboundWriteOutcome> InboundWriter::submit(store::InboundWrite wri
                               std::to_string(options_.maxQueued) + " waiting); retry later");
     }
     queue_.push_back(pending);
-    // The writer sleeps only on an empty queue and looks at the queue again before it sleeps:
-    // only the write that ends the empty queue needs to wake it. (Signalling every write cost
-    // futex calls while the woken writer had not yet taken the lock.)
-    wakeWriter = queue_.size() == 1;
   }
-  if (wakeWriter) work_.notify_one();
+  work_.notify_one();
   queued_.notify_all();
   std::unique_lock answerLock(pending->answerMu);
   if (!pending->answered.wait_for(answerLock, options_.wait,
