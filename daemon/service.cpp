@@ -33,6 +33,9 @@ using std::chrono::milliseconds;
 
 namespace {
 
+// How many nice steps the planner thread runs below the rest of the daemon (see where it is set).
+constexpr int kPlannerNiceIncrement = 10;
+
 std::string hostName() {
   char buf[HOST_NAME_MAX + 1] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
@@ -109,6 +112,10 @@ Status Service::startAll() {
   loops_.push_back(std::make_unique<WorkLoop>(
       "planner", WorkLoop::Hooks{[p = planner_.get()] { return p->runOnce(); }, nullptr}, clock_,
       plannerLogger));
+  // Planning may lag a flood; the inbound answers may not (Graph wants them within 3 s, and
+  // counts slow ones against the endpoint). At 5,000 notifications/s on 2 cores the planner at
+  // the same priority took the p99 of the answers from ~4 ms to 11-76 ms; at nice +10, 4-7 ms.
+  loops_.back()->lowerPriority(kPlannerNiceIncrement);
 
   MaintenanceOptions maintenanceOptions;
   maintenanceOptions.tenantId = config_.graph.tenantId;

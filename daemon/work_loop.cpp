@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/thread_name.h"
+#include "common/thread_priority.h"
 
 namespace appkeeper::daemon {
 namespace {
@@ -41,6 +42,10 @@ WorkLoop::~WorkLoop() {
 void WorkLoop::start() {
   thread_ = std::thread([this] {
     nameThisThread("ak-" + name_);
+    if (niceIncrement_ > 0 && !lowerThisThreadPriority(niceIncrement_)) {
+      logger_->warn("{}: could not lower the thread's priority; it runs at the process's",
+                    name_);
+    }
     run();
   });
 }

@@ -42,6 +42,9 @@ class WorkLoop {
   WorkLoop(const WorkLoop&) = delete;
   WorkLoop& operator=(const WorkLoop&) = delete;
 
+  // Before start(): the loop's thread runs `niceIncrement` nice steps below the process
+  // (common/thread_priority.h), for background work that must not slow the request path.
+  void lowerPriority(int niceIncrement) { niceIncrement_ = niceIncrement; }
   void start();
   void wake();
   // No new runOnce() starts after this; the current one finishes.
@@ -60,6 +63,7 @@ class WorkLoop {
   std::chrono::milliseconds idleWait();
 
   std::string name_;
+  int niceIncrement_ = 0;  // set before start()
   Hooks hooks_;
   const Clock& clock_;
   std::shared_ptr<spdlog::logger> logger_;

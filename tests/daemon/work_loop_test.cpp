@@ -3,12 +3,14 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
 
 #include "common/clock.h"
+#include "common/thread_priority.h"
 
 using namespace appkeeper;
 using namespace appkeeper::daemon;
@@ -52,4 +54,29 @@ TEST_CASE("a work loop reports how long its current turn has run, and zero while
   REQUIRE(loop.waitFinished(std::chrono::seconds(5)));
   CHECK(loop.busyFor() == milliseconds::zero());
   loop.join();
+}
+
+TEST_CASE("a loop told to lower its priority runs its work below the process's nice value",
+          "[daemon][work_loop]") {
+  SystemClock clock;
+  auto logger =
+      std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
+  const int base = thisThreadNice();
+  std::promise<int> seen;
+  std::atomic<bool> once{false};
+  WorkLoop loop("nice",
+                WorkLoop::Hooks{[&] {
+                                  if (!once.exchange(true)) seen.set_value(thisThreadNice());
+                                  return false;
+                                },
+                                nullptr},
+                clock, logger, milliseconds(5));
+  loop.lowerPriority(3);
+  loop.start();
+  auto nice = seen.get_future();
+  REQUIRE(nice.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  loop.requestStop();
+  loop.join();
+  CHECK(nice.get() == std::min(19, base + 3));
+  CHECK(thisThreadNice() == base);  // the thread that started it keeps its own
 }
