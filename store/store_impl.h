@@ -53,7 +53,7 @@ struct Store::Impl {
     std::unique_ptr<SQLite::Statement> insertJob, claimJob, finishJob, retryJob, insertAudit,
         lastAudit, insertCatalogEvent, insertNotification, upsertInstallation, deleteInstallation,
         cancelInstallationJobs, subscriptionById, installationById, beginItem, releaseItem,
-        rollbackToItem, anyJobDue, anyInboxDue;
+        rollbackToItem, firstJobDue, anyInboxDue;
   } cached;
 
   SQLite::Statement& prepared(std::unique_ptr<SQLite::Statement>& slot, const char* sql) {
@@ -62,6 +62,10 @@ struct Store::Impl {
   }
 
   int64_t nowMs() const { return toUnixMillis(clock.now()); }
+
+  // due_at of the job a claim would take first (queued or with an expired lease, by due_at),
+  // whether or not it is due yet; nullopt when there is none. A read: no write lock.
+  std::optional<int64_t> firstJobDueMs();
 
   // One item of a batch transaction in a savepoint of its own, so a failing item is undone
   // alone. The statements are prepared once: parsing "SAVEPOINT ..." and "RELEASE ..." anew for

@@ -73,12 +73,8 @@ Result<std::optional<Job>> Store::claimJob(const std::string& owner,
       // SQLite's write lock only to find nothing, making the inbound writer (whose 202s wait for
       // their commit) sleep in the busy handler behind it. Nothing due now is what the claim
       // would have answered; a job that becomes due meanwhile is claimed on the next poll.
-      StatementUse due(impl_->prepared(
-          impl_->cached.anyJobDue,
-          "SELECT 1 FROM jobs INDEXED BY jobs_due WHERE state IN ('queued', 'running') "
-          "AND due_at <= ?1 LIMIT 1"));
-      due->bind(1, now);
-      if (!due->executeStep()) return std::optional<Job>();
+      const std::optional<int64_t> first = impl_->firstJobDueMs();
+      if (!first || *first > now) return std::optional<Job>();
     }
     SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
     std::optional<Job> claimed;
@@ -290,14 +286,19 @@ Result<std::map<JobState, int64_t>> Store::jobCounts() {
 
 Result<std::optional<WallTime>> Store::nextJobDue() {
   return guarded("finding the next due job", [&]() -> Result<std::optional<WallTime>> {
-    // Same partial index as the claim: the first entry is the answer.
-    SQLite::Statement query(*impl_->db,
-                            "SELECT due_at FROM jobs INDEXED BY jobs_due "
-                            "WHERE state IN ('queued', 'running') "
-                            "ORDER BY due_at, id LIMIT 1");
-    if (!query.executeStep()) return std::optional<WallTime>();
-    return std::optional<WallTime>(fromUnixMillis(query.getColumn(0).getInt64()));
+    const std::optional<int64_t> first = impl_->firstJobDueMs();
+    if (!first) return std::optional<WallTime>();
+    return std::optional<WallTime>(fromUnixMillis(*first));
   });
+}
+
+std::optional<int64_t> Store::Impl::firstJobDueMs() {
+  // Same partial index as the claim: the first entry is the answer.
+  StatementUse query(prepared(cached.firstJobDue,
+                              "SELECT due_at FROM jobs INDEXED BY jobs_due "
+                              "WHERE state IN ('queued', 'running') ORDER BY due_at, id LIMIT 1"));
+  if (!query->executeStep()) return std::nullopt;
+  return query->getColumn(0).getInt64();
 }
 
 }  // namespace appkeeper::store
