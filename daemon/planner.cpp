@@ -59,6 +59,7 @@ Planner::Planner(PlannerOptions options, store::Store& store, graph::GraphClient
 
 bool Planner::runOnce() {
   std::vector<store::InboxItem> items;
+  lastClaimed_ = 0;
   try {
     auto claimed = store_.claimInboxBatch(options_.lease, std::max<size_t>(1, options_.batch));
     if (!claimed) {
@@ -66,6 +67,7 @@ bool Planner::runOnce() {
       return false;
     }
     items = std::move(*claimed);
+    lastClaimed_ = items.size();
   } catch (const std::exception& e) {
     logger_->error("claiming inbox items failed unexpectedly: {}", e.what());
     return false;

@@ -4,12 +4,12 @@
 // newer of the event's version and the latest published one, finds the app's installations
 // (from the inventory once a full scan has filled it; otherwise by scanning every team, page by
 // page, filling the inventory as it goes, the teams of a page read scanConcurrency at a time)
-// and enqueues one job per installation below the target. Jobs are enqueued per page so workers start while a large tenant is still being
-// scanned and memory stays bounded; the store's unique key makes a replanned item (crash,
-// retry, duplicate event) enqueue nothing twice. The item completes with one "plan" audit record
-// (outcome planned: installations found, jobs enqueued, already current).
-// A "graph-notification" item (from /graph/notifications or /graph/lifecycle) is handled item
-// by item:
+// and enqueues one job per installation below the target. Jobs are enqueued per page so workers
+// start while a large tenant is still being scanned and memory stays bounded; the store's unique
+// key makes a replanned item (crash, retry, duplicate event) enqueue nothing twice. The item
+// completes with one "plan" audit record (outcome planned: installations found, jobs enqueued,
+// already current). A "graph-notification" item (from /graph/notifications or /graph/lifecycle) is
+// handled item by item:
 // - lifecycle events (wherever they arrived) go through the store, so that only the
 //   maintenance thread talks to Graph about subscriptions: reauthorizationRequired marks the
 //   subscription due for renewal (renewing reauthorizes), subscriptionRemoved removes it (the
@@ -31,6 +31,7 @@
 // may be called from any thread. Borrowed references must outlive the Planner.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -75,6 +76,12 @@ class Planner {
   // other and records their results together. True when an item was claimed (the caller may call
   // again at once). Never throws.
   bool runOnce();
+  // True when the last runOnce() claimed a full batch, so more items are probably due now.
+  // The serving loop calls again at once only then; after a partial batch it waits its poll
+  // interval (the 200 ms an idle planner waits anyway), so that a steady stream of deliveries
+  // fills the batches instead of being planned a few items per batch, each batch paying two
+  // commits and its Graph reads.
+  bool lastBatchWasFull() const { return lastClaimed_ >= std::max<size_t>(1, options_.batch); }
   // A scan in progress stops at the next page; its item goes back to the inbox, due at once.
   void requestStop() { stop_ = true; }
 
@@ -116,6 +123,7 @@ class Planner {
   const Clock& clock_;
   RetryPolicy retryPolicy_;
   std::shared_ptr<spdlog::logger> logger_;
+  size_t lastClaimed_ = 0;  // items the last runOnce() claimed (planner thread only)
   std::atomic<bool> stop_{false};
   // The batch being planned (planner thread only): completions to write, and what was done
   // once for the whole batch already.

@@ -124,6 +124,24 @@ TEST_CASE("a second identical event enqueues nothing new and reads the inventory
         "already queued), 1 already current");
 }
 
+TEST_CASE("only a full batch tells the serving loop to claim again at once", "[daemon][planner]") {
+  PlannerFixture f;
+  PlannerOptions o = PlannerFixture::options();
+  o.batch = 2;
+  Planner planner(o, *f.store, f.g.client, f.g.clock, f.g.random, nullLogger());
+  f.g.graph.install("t1", "app-1", "1.0.0");
+  CHECK_FALSE(planner.lastBatchWasFull());  // nothing claimed yet
+  for (int i = 0; i < 3; ++i) f.accept("msg_" + std::to_string(i), publishEvent("app-1", "2.0.0"));
+
+  REQUIRE(planner.runOnce());
+  CHECK(planner.lastBatchWasFull());  // 2 of 2: more are probably due
+  REQUIRE(planner.runOnce());
+  CHECK_FALSE(planner.lastBatchWasFull());  // 1 of 2: the stream may fill the next batch first
+  CHECK_FALSE(planner.runOnce());
+  CHECK_FALSE(planner.lastBatchWasFull());
+  CHECK(auditOf(*f.store, "plan", "planned").size() == 3);
+}
+
 TEST_CASE("a burst of events for one version is planned once per batch, each item audited",
           "[daemon][planner]") {
   PlannerFixture f;
