@@ -201,11 +201,12 @@ CheckedGraphDelivery checkGraphDelivery(const InboundRequest& request, store::St
   // nullopt = no such subscription.
   std::map<std::string, std::optional<std::string>> clientStates;
   std::optional<std::vector<std::string>> pending;  // read once, only when needed
-  nlohmann::json accepted = nlohmann::json::array();
+  std::vector<size_t> accepted;                     // indexes into *batch
   std::vector<store::AuditRecord> audits;
   audits.reserve(batch->size());
 
-  for (const nlohmann::json& item : *batch) {
+  for (size_t index = 0; index < batch->size(); ++index) {
+    const nlohmann::json& item = (*batch)[index];
     const std::string subscriptionId = stringField(item, "subscriptionId");
     InstallationRef ref = parseInstallationResource(stringField(item, "resource"));
     store::AuditRecord audit;
@@ -250,7 +251,7 @@ CheckedGraphDelivery checkGraphDelivery(const InboundRequest& request, store::St
     if (rejection.empty()) {
       audit.outcome = "accepted";
       audit.detail = describe(item, subscriptionId);
-      accepted.push_back(item);
+      accepted.push_back(index);
     } else {
       // Not from Graph (or for a subscription we dropped): recorded, never acted on.
       audit.outcome = "rejected";
@@ -260,8 +261,14 @@ CheckedGraphDelivery checkGraphDelivery(const InboundRequest& request, store::St
   }
 
   checked.rejected = audits.size() - accepted.size();
-  if (!accepted.empty()) {
-    checked.payload = nlohmann::json{{"value", std::move(accepted)}}.dump(
+  if (accepted.size() == batch->size()) {
+    // Every item passed (the usual case): the body as received is what the planner reads. It
+    // parsed, so it is JSON (valid UTF-8 included) with "value" an array of objects.
+    checked.payload = request.body;
+  } else if (!accepted.empty()) {
+    nlohmann::json kept = nlohmann::json::array();
+    for (size_t index : accepted) kept.push_back(std::move((*batch)[index]));
+    checked.payload = nlohmann::json{{"value", std::move(kept)}}.dump(
         -1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   checked.audits = std::move(audits);

@@ -67,7 +67,9 @@ InstallationRef parseInstallationResource(std::string_view resource);
 enum class GraphDeliveryRoute { kNotifications, kLifecycle };
 struct CheckedGraphDelivery {
   std::optional<InboundResponse> answer;  // set: answer this now (400, 503), nothing to write
-  std::string payload;                    // the accepted items as {"value":[...]}, or empty
+  // The accepted items as {"value":[...]}: the body as received when every item was accepted,
+  // else those items re-serialised; empty when none was.
+  std::string payload;
   std::vector<store::AuditRecord> audits;  // one per item, accepted or rejected
   size_t rejected = 0;
   const char* event = "";  // the audit event: "graph-notification" or kLifecycleAuditEvent

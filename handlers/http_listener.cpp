@@ -147,7 +147,11 @@ class RequestHandlerAdapter final : public HTTPRequestHandler {
     // Method, path, status, duration only: headers and bodies may carry secrets.
     const auto elapsed = s_.clock->steadyNow() - started;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed);
-    log.debug("{}: {} -> {} in {} ms", s_.name, where(), out.status, ms.count());
+    // Checked first: the arguments (where() builds two escaped strings) are evaluated even when
+    // the line is dropped, and this runs for every request.
+    if (log.should_log(spdlog::level::debug)) {
+      log.debug("{}: {} -> {} in {} ms", s_.name, where(), out.status, ms.count());
+    }
     try {
       if (s_.observer) s_.observer(endpointLabel(in.path), out.status, elapsed);
     } catch (...) {  // metrics must never cost the request its thread

@@ -158,6 +158,19 @@ TEST_CASE("items without subscriptionId or clientState are rejected", "[handlers
   CHECK(rejected[2].detail.find("missing clientState") != std::string::npos);
 }
 
+TEST_CASE("a delivery whose items are all accepted is stored byte for byte as it arrived",
+          "[handlers]") {
+  NotificationFixture f;
+  // Spacing and key order that a re-serialisation would change, and a field we do not read.
+  const std::string body = "{ \"validationTokens\": [\"t\"],\n  \"value\": [" +
+                           item(kClientState).dump(2) + "] }";
+  auto r = handleGraphNotifications(jsonPost("/graph/notifications", body), *f.store, *f.logger);
+  CHECK(r.status == 202);
+  auto inbox = drainInbox(*f.store);
+  REQUIRE(inbox.size() == 1);
+  CHECK(inbox[0].payload == body);
+}
+
 TEST_CASE("in a mixed batch only the items with the right clientState are persisted",
           "[handlers]") {
   NotificationFixture f;
