@@ -25,6 +25,7 @@ struct InboundServer::Impl {
   std::unique_ptr<InboundWriter> writer;  // after the listener stops: writes what is queued
   std::unique_ptr<Router> router;
   std::unique_ptr<HttpListener> listener;
+  bool stopLogged = false;  // stop() may run twice (explicitly, then from the destructor)
 };
 
 Result<std::unique_ptr<InboundServer>> InboundServer::start(InboundServerOptions options,
@@ -123,7 +124,19 @@ Result<TlsCertificateInfo> InboundServer::reloadTls(const ListenerTlsFiles& file
 }
 
 void InboundServer::stop() {
-  if (impl_ && impl_->listener) impl_->listener->stop();
+  if (!impl_ || !impl_->listener) return;
+  impl_->listener->stop();
+  if (impl_->writer && !impl_->stopLogged) {
+    impl_->stopLogged = true;
+    const auto totals = impl_->writer->totals();
+    if (totals.commits > 0) {
+      // How well the group commit batched: each commit costs an fsync, shared by its writes.
+      impl_->logger->info(
+          "inbound server stopped: {} writes in {} group commits ({:.1f} per commit)",
+          totals.writes, totals.commits,
+          static_cast<double>(totals.writes) / static_cast<double>(totals.commits));
+    }
+  }
 }
 
 }  // namespace appkeeper::handlers

@@ -72,6 +72,8 @@ Result<store::InboundWriteOutcome> InboundWriter::submit(store::InboundWrite wri
     answerLock.lock();
     pending->answered.wait(answerLock, [&] { return pending->result.has_value(); });
   }
+  // Freed here, on the thread that allocated it: the writer handed it back (writeBatch).
+  store::InboundWrite written = std::move(pending->write);
   return std::move(*pending->result);
 }
 
@@ -164,6 +166,10 @@ size_t InboundWriter::writeBatch(std::unique_lock<std::mutex>& lock) {
   // The fsync happens here, with no lock held, so requests keep queueing the next batch.
   auto results = store_->acceptInboundBatch(writes);
   for (size_t i = 0; i < count; ++i) {
+    // Back to its request thread, which frees it: glibc's malloc makes a free of another
+    // thread's memory take that thread's arena lock, and a flood meant tens of such frees per
+    // commit, all on this one thread that every request waits for.
+    batch[i]->write = std::move(writes[i]);
     if (!results) {
       batch[i]->answer(results.error());
     } else if (results->size() != count) {
@@ -175,7 +181,14 @@ size_t InboundWriter::writeBatch(std::unique_lock<std::mutex>& lock) {
     }
   }
   lock.lock();
+  totals_.writes += count;
+  ++totals_.commits;
   return count;
+}
+
+InboundWriter::Totals InboundWriter::totals() const {
+  std::lock_guard lock(mu_);
+  return totals_;
 }
 
 }  // namespace appkeeper::handlers

@@ -67,6 +67,13 @@ class InboundWriter {
   bool waitUntilQueued(size_t n, std::chrono::milliseconds timeout) const;
   // Refuses new writes, writes what is queued, joins the thread. Idempotent.
   void stop();
+  // Writes made and the transactions that held them, since construction: how well the group
+  // commit batched (an fsync costs as much as tens of rows).
+  struct Totals {
+    uint64_t writes = 0;
+    uint64_t commits = 0;
+  };
+  Totals totals() const;
 
  private:
   struct Pending;
@@ -79,7 +86,8 @@ class InboundWriter {
   std::condition_variable work_;     // the writer: something was queued, or stopping
   mutable std::condition_variable queued_;  // tests: something was queued
   std::deque<std::shared_ptr<Pending>> queue_;  // guarded by mu_
-  bool stopping_ = false;                        // guarded by mu_
+  bool stopping_ = false;                       // guarded by mu_
+  Totals totals_;                               // guarded by mu_
   std::thread thread_;
 };
 

@@ -64,7 +64,10 @@ TEST_CASE(
     senders.emplace_back([&, i] { answers[i] = writer.submit(catalogWrite(ids[i])); });
     REQUIRE(writer.waitUntilQueued(i + 1, kLong));
   }
+  CHECK(writer.totals().commits == 0);
   CHECK(writer.writeQueued() == 3);
+  CHECK(writer.totals().writes == 3);  // three writes, one transaction
+  CHECK(writer.totals().commits == 1);
   for (auto& t : senders) t.join();
   REQUIRE(answers[0]->ok());
   REQUIRE(answers[1]->ok());
@@ -73,6 +76,7 @@ TEST_CASE(
   CHECK((*answers[1])->fresh);
   CHECK_FALSE((*answers[2])->fresh);  // the same webhook-id: acknowledged, not acted on
   CHECK(writer.writeQueued() == 0);
+  CHECK(writer.totals().commits == 1);  // nothing queued, nothing committed
   CHECK(auditCount(path, clock) == 3);
 }
 
