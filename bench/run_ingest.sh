@@ -74,6 +74,14 @@ first_line_has() { [[ -s "$1" ]] && head -n1 "$1" | grep -q "^listening on "; }
 url_of() { head -n1 "$1" | sed 's/^listening on //'; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CPU ticks of each of a process's thread names ("name ticks" lines, sorted): Poco's server
+# threads keep the process name, the daemon names its own (ak-inbound-wr, ak-planner, ...).
+thread_ticks() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    printf '%s %s\n' "$(tr ' ' _ <"$t/comm" 2>/dev/null)" "$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)"
+  done | awk 'NF == 2 { a[$1] += $2 } END { for (k in a) print k, a[k] }' | sort
+}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 tenant=11111111-1111-1111-1111-111111111111
@@ -178,7 +186,7 @@ if [[ "$closed" == 1 ]]; then
   echo "|---|---|---|---|---|---|---|---|---|---|---|"
 fi
 
-declare -A rps
+declare -A rps thread_split
 run_wrk() {  # route label url server_pid [signed]
   local route="$1" label="$2" url="$3" spid="$4" signed="${5:-}"
   local env_signed=""
@@ -197,13 +205,19 @@ run_wrk() {  # route label url server_pid [signed]
     timeout -s INT "$duration" perf trace -s -p "$spid" -o "$work/trace.txt" >/dev/null 2>&1 &
     perf_pid=$!
   fi
-  local t0 c0 out
+  local t0 c0 out threads0=""
+  [[ "$label" == appkeeper ]] && threads0="$(thread_ticks "$spid")"
   t0="$(date +%s.%N)"; c0="$(cpu_ticks "$spid")"
   out="$(INGEST_BODY_FILE="$work/$( [[ $route == /events/catalog ]] && echo catalog || echo notify ).json" \
     INGEST_SIGNED="$env_signed" INGEST_THREADS="$wrk_threads" \
     wrk -t"$wrk_threads" -c"$connections" -d"${duration}s" --timeout 5s -s "$here/ingest_wrk.lua" "$url$route")"
   local c1 t1 cpu
   c1="$(cpu_ticks "$spid")"; t1="$(date +%s.%N)"
+  if [[ -n "$threads0" ]]; then
+    # Where the daemon's CPU went: the request threads, the group-commit writer, the planner.
+    thread_split["$route"]="$(join -a 2 -e 0 -o 0,1.2,2.2 <(echo "$threads0") <(thread_ticks "$spid") | awk -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" '
+      { d = $3 - $2; if (d > 0) printf "%s %.0f %%, ", ($1 == "appkeeper" ? "request threads" : $1), 100 * d / hz / (b - a) }' | sed 's/, $//')"
+  fi
   cpu="$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", 100 * c / hz / (b - a) }')"
   [[ -n "$perf_pid" ]] && wait "$perf_pid" || true
   local line
@@ -233,6 +247,12 @@ if [[ "$closed" == 1 ]]; then
   for route in /graph/notifications /events/catalog; do
     ratio="$(awk -v a="${rps["$route appkeeper"]:-0}" -v b="${rps["$route bare"]:-0}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }')"
     echo "| $route | $ratio | ≥ 0.4 |"
+  done
+  echo
+  echo "appkeeper's CPU by thread during its closed-loop runs (% of one core; from /proc):"
+  echo
+  for route in /graph/notifications /events/catalog; do
+    echo "- $route: ${thread_split["$route"]:-not measured}"
   done
 fi
 
