@@ -131,7 +131,7 @@ wait_for 30 ready || { echo "run_ingest: the daemon did not become ready" >&2; c
 
 subscription() {
   sqlite3 -separator $'\t' "$work/appkeeper.db" \
-    "SELECT id, client_state, resource FROM subscriptions WHERE id NOT LIKE 'pending:%' LIMIT 1" \
+    "SELECT id, client_state, resource FROM subscriptions WHERE id NOT LIKE 'pending:%' ORDER BY resource LIMIT 1" \
     >"$work/subscription" 2>/dev/null && [[ -s "$work/subscription" ]]
 }
 wait_for 30 subscription || { echo "run_ingest: the daemon made no subscription" >&2; cat "$work/daemon.log" >&2; exit 1; }
@@ -165,6 +165,18 @@ if [[ "$probe_notify" != 202 || "$probe_catalog" != 202 ]]; then
   tail -n 20 "$work/daemon.log" >&2
   exit 1
 fi
+# Settle before measuring: the daemon's first reconciliation queues upgrades, one of them maybe of
+# the notified installation. While that job runs, the planner defers each "updated" notification
+# for it (a second per try, five tries, a transaction each), and the floods then measure that
+# instead of the usual path; which of the two a run got depended on the timing. So the jobs and
+# the inbox must be idle first.
+busy_work() {
+  sqlite3 "$work/appkeeper.db" "SELECT (SELECT count(*) FROM jobs WHERE state IN ('queued', 'running'))
+    + (SELECT count(*) FROM inbox WHERE state IN ('queued', 'running'))" 2>/dev/null || echo 1
+}
+idle() { [[ "$(busy_work)" == 0 ]]; }
+wait_for 120 idle || { echo "run_ingest: the daemon's jobs and inbox did not go idle within 120 s ($(busy_work) left)" >&2; exit 1; }
+notified_job="$(sqlite3 "$work/appkeeper.db" "SELECT state FROM jobs WHERE installation_id = '$installation' ORDER BY id DESC LIMIT 1")"
 accepted_before="$(sqlite3 "$work/appkeeper.db" "SELECT count(*) FROM audit WHERE outcome = 'accepted'")"
 
 "$build/bench/ingest_bare" --threads "$threads" >"$work/bare.out" 2>"$work/bare.log" &
@@ -177,6 +189,7 @@ bare="$(url_of "$work/bare.out")"
 echo "## Ingest: appkeeper serve vs a bare Poco handler ($(date -u '+%Y-%m-%d %H:%M UTC'))"
 echo
 echo "nproc: $(nproc), loadavg at start: $(cat /proc/loadavg), $(uname -srm)"
+echo "notifications name app $app_id, installation $installation (its last upgrade job: ${notified_job:-none})"
 echo "wrk -t$wrk_threads -c$connections -d${duration}s; ingest_load --connections $connections --duration $duration (the same for both servers); ingest_bare --threads $threads"
 echo
 if [[ "$closed" == 1 ]]; then
