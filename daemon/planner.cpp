@@ -61,7 +61,7 @@ bool Planner::runOnce() {
   std::vector<store::InboxItem> items;
   lastClaimed_ = 0;
   try {
-    auto claimed = store_.claimInboxBatch(options_.lease, std::max<size_t>(1, options_.batch));
+    auto claimed = store_.claimInboxBatch(options_.lease, batchLimit());
     if (!claimed) {
       logger_->warn("cannot claim inbox items: {}", claimed.error().message);
       return false;

@@ -81,7 +81,7 @@ class Planner {
   // interval (the 200 ms an idle planner waits anyway), so that a steady stream of deliveries
   // fills the batches instead of being planned a few items per batch, each batch paying two
   // commits and its Graph reads.
-  bool lastBatchWasFull() const { return lastClaimed_ >= std::max<size_t>(1, options_.batch); }
+  bool lastBatchWasFull() const { return lastClaimed_ >= batchLimit(); }
   // A scan in progress stops at the next page; its item goes back to the inbox, due at once.
   void requestStop() { stop_ = true; }
 
@@ -124,6 +124,8 @@ class Planner {
   RetryPolicy retryPolicy_;
   std::shared_ptr<spdlog::logger> logger_;
   size_t lastClaimed_ = 0;  // items the last runOnce() claimed (planner thread only)
+  // Items one runOnce() claims at most: options.batch, at least 1.
+  size_t batchLimit() const { return std::max<size_t>(1, options_.batch); }
   std::atomic<bool> stop_{false};
   // The batch being planned (planner thread only): completions to write, and what was done
   // once for the whole batch already.
