@@ -495,13 +495,9 @@ Status Planner::planInstallationChange(const TeamInstallation& row, const std::s
     return cmp && *cmp >= 0;
   };
   auto confirm = [&](const std::string& installed) -> Status {
-    store::AuditFilter filter;
-    filter.jobId = last->id;
-    auto earlier = store_.queryAudit(filter);
+    auto earlier = store_.hasAuditEvent(last->id, kEventConfirm);
     if (!earlier) return earlier.error();
-    for (const auto& r : *earlier) {
-      if (r.event == kEventConfirm) return Ok{};  // Graph may report one upgrade twice
-    }
+    if (*earlier) return Ok{};  // Graph may report one upgrade twice
     // ... possibly within one batch, whose records are not written yet.
     if (!confirmedJobs_.insert(last->id).second) return Ok{};
     store::AuditRecord confirmed;

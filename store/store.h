@@ -397,6 +397,9 @@ class Store {
 
   // --- audit -----------------------------------------------------------------------------------
   Result<std::vector<AuditRecord>> queryAudit(const AuditFilter& filter);
+  // Whether a record of `event` names job `jobId`: one indexed lookup, for callers that ask per
+  // item (the planner, confirming an upgrade Graph reported) and need no record's fields.
+  Result<bool> hasAuditEvent(int64_t jobId, const std::string& event);
   // Every record matching `filter` (limit ignored) in id order, i.e. chain order, handed to
   // `visit` one at a time: read in batches by id, each batch its own short read, so memory stays
   // constant and no read snapshot is held for the whole walk. Records appended meanwhile are

@@ -242,6 +242,18 @@ Result<std::vector<AuditRecord>> Store::queryAudit(const AuditFilter& filter) {
   });
 }
 
+Result<bool> Store::hasAuditEvent(int64_t jobId, const std::string& event) {
+  return guarded("looking up a job's audit records", [&]() -> Result<bool> {
+    // job_id = ?1 implies job_id IS NOT NULL, so the partial index audit_job serves it.
+    StatementUse query(
+        impl_->prepared(impl_->cached.auditEventForJob,
+                        "SELECT 1 FROM audit WHERE job_id = ?1 AND event = ?2 LIMIT 1"));
+    query->bind(1, jobId);
+    query->bind(2, event);
+    return query->executeStep();
+  });
+}
+
 Status Store::forEachAudit(const AuditFilter& filter,
                            const std::function<Status(const AuditRecord&)>& visit) {
   return guarded("reading the audit log", [&]() -> Status {

@@ -53,7 +53,8 @@ struct Store::Impl {
     std::unique_ptr<SQLite::Statement> insertJob, claimJob, finishJob, retryJob, insertAudit,
         lastAudit, insertCatalogEvent, insertNotification, upsertInstallation, deleteInstallation,
         cancelInstallationJobs, subscriptionById, installationById, beginItem, releaseItem,
-        rollbackToItem, firstJobDue, anyInboxDue;
+        rollbackToItem, firstJobDue, anyInboxDue, claimInbox, completeInbox, retryInbox,
+        latestJobForInstallation, auditEventForJob;
   } cached;
 
   SQLite::Statement& prepared(std::unique_ptr<SQLite::Statement>& slot, const char* sql) {

@@ -236,25 +236,25 @@ Result<std::vector<InboxItem>> Store::claimInboxBatch(std::chrono::milliseconds 
     {
       // Same shape as the job claim: due_at is run_at while queued, lease_until while running.
       // RETURNING gives no order: sorted below.
-      SQLite::Statement claim(
-          *impl_->db,
+      StatementUse claim(impl_->prepared(
+          impl_->cached.claimInbox,
           "UPDATE inbox SET state = 'running', attempts = attempts + 1, lease_until = ?1, "
           "due_at = ?1 WHERE id IN (SELECT id FROM inbox INDEXED BY inbox_due "
           "WHERE state IN ('queued', 'running') "
           "AND due_at <= ?2 ORDER BY due_at, id LIMIT ?3) "
-          "RETURNING id, kind, payload, received_at, attempts, run_at");
-      claim.bind(1, now + static_cast<int64_t>(lease.count()));
-      claim.bind(2, now);
-      claim.bind(3, static_cast<int64_t>(max));
+          "RETURNING id, kind, payload, received_at, attempts, run_at"));
+      claim->bind(1, now + static_cast<int64_t>(lease.count()));
+      claim->bind(2, now);
+      claim->bind(3, static_cast<int64_t>(max));
       std::vector<std::pair<int64_t, InboxItem>> claimed;  // run_at, item
-      while (claim.executeStep()) {
+      while (claim->executeStep()) {
         InboxItem item;
-        item.id = claim.getColumn(0).getInt64();
-        item.kind = claim.getColumn(1).getString();
-        item.payload = claim.getColumn(2).getString();
-        item.receivedAt = fromUnixMillis(claim.getColumn(3).getInt64());
-        item.attempts = claim.getColumn(4).getInt();
-        claimed.emplace_back(claim.getColumn(5).getInt64(), std::move(item));
+        item.id = claim->getColumn(0).getInt64();
+        item.kind = claim->getColumn(1).getString();
+        item.payload = claim->getColumn(2).getString();
+        item.receivedAt = fromUnixMillis(claim->getColumn(3).getInt64());
+        item.attempts = claim->getColumn(4).getInt();
+        claimed.emplace_back(claim->getColumn(5).getInt64(), std::move(item));
       }
       std::sort(claimed.begin(), claimed.end(), [](const auto& a, const auto& b) {
         return a.first != b.first ? a.first < b.first : a.second.id < b.second.id;
@@ -277,17 +277,18 @@ Result<std::vector<Result<size_t>>> Store::completeInboxBatch(
     if (items.empty()) return outcomes;
     InboxWriteTurns::Turn turn(inboxWriteTurns());
     SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
-    SQLite::Statement done(*impl_->db,
-                           "UPDATE inbox SET state = 'done', due_at = NULL, lease_until = 0 "
-                           "WHERE id = ?1 AND state <> 'done'");
+    StatementUse done(
+        impl_->prepared(impl_->cached.completeInbox,
+                        "UPDATE inbox SET state = 'done', due_at = NULL, lease_until = 0 "
+                        "WHERE id = ?1 AND state <> 'done'"));
     for (const InboxCompletion& item : items) {
       impl_->beginItem();
       // Filled in place (GCC 12 reports a Result<size_t> temporary as maybe-uninitialized).
       Result<size_t>& outcome = outcomes.emplace_back(size_t{0});
       try {
-        done.reset();
-        done.bind(1, item.inboxId);
-        if (done.exec() == 0) {
+        done->reset();
+        done->bind(1, item.inboxId);
+        if (done->exec() == 0) {
           impl_->releaseItem();
           outcome = Error::permanent("inbox item " + std::to_string(item.inboxId) +
                                      " is unknown or already done; nothing was enqueued");
@@ -311,13 +312,14 @@ Status Store::retryInbox(int64_t inboxId, WallTime runAt, const std::string& err
   return guarded("rescheduling an inbox item", [&]() -> Status {
     if (auto refused = impl_->refuseIfReadOnly("rescheduling an inbox item")) return *refused;
     InboxWriteTurns::Turn turn(inboxWriteTurns());
-    SQLite::Statement retry(*impl_->db,
-                            "UPDATE inbox SET state = 'queued', run_at = ?1, due_at = ?1, "
-                            "lease_until = 0, last_error = ?2 WHERE id = ?3 AND state = 'running'");
-    retry.bind(1, toUnixMillis(runAt));
-    retry.bind(2, error);
-    retry.bind(3, inboxId);
-    if (retry.exec() == 0) {
+    StatementUse retry(
+        impl_->prepared(impl_->cached.retryInbox,
+                        "UPDATE inbox SET state = 'queued', run_at = ?1, due_at = ?1, "
+                        "lease_until = 0, last_error = ?2 WHERE id = ?3 AND state = 'running'"));
+    retry->bind(1, toUnixMillis(runAt));
+    retry->bind(2, error);
+    retry->bind(3, inboxId);
+    if (retry->exec() == 0) {
       return Error::permanent("inbox item " + std::to_string(inboxId) +
                               " is not being processed (unknown, done or already rescheduled)");
     }

@@ -231,15 +231,17 @@ Result<std::optional<Job>> Store::latestJobForInstallation(const std::string& te
                                                            const std::string& teamId,
                                                            const std::string& installationId) {
   return guarded("finding an installation's latest job", [&]() -> Result<std::optional<Job>> {
-    // jobs_installation ends in the rowid, so the newest is its last entry: no sort.
-    SQLite::Statement query(*impl_->db, "SELECT " + jobColumns() +
-                                            " FROM jobs WHERE tenant_id = ?1 AND team_id = ?2 "
-                                            "AND installation_id = ?3 ORDER BY id DESC LIMIT 1");
-    query.bind(1, tenantId);
-    query.bind(2, teamId);
-    query.bind(3, installationId);
-    if (!query.executeStep()) return std::optional<Job>();
-    return std::optional<Job>(readJob(query));
+    // jobs_installation ends in the rowid, so the newest is its last entry: no sort. Prepared
+    // once: the planner asks for every notification it plans.
+    static const std::string sql = "SELECT " + jobColumns() +
+                                   " FROM jobs WHERE tenant_id = ?1 AND team_id = ?2 "
+                                   "AND installation_id = ?3 ORDER BY id DESC LIMIT 1";
+    StatementUse query(impl_->prepared(impl_->cached.latestJobForInstallation, sql.c_str()));
+    query->bind(1, tenantId);
+    query->bind(2, teamId);
+    query->bind(3, installationId);
+    if (!query->executeStep()) return std::optional<Job>();
+    return std::optional<Job>(readJob(*query));
   });
 }
 

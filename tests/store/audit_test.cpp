@@ -75,6 +75,18 @@ TEST_CASE("audit records come oldest first and filter by app, team, outcome, sin
   CHECK(log.query(byJob) == std::vector<std::string>{"app-1/t2/retrying"});
 }
 
+TEST_CASE("hasAuditEvent finds a job's record of one event and nothing else", "[store]") {
+  Log log;
+  CHECK(must(log.store->hasAuditEvent(log.jobId, "upgrade")));
+  CHECK_FALSE(must(log.store->hasAuditEvent(log.jobId, "confirm")));
+  CHECK_FALSE(must(log.store->hasAuditEvent(log.jobId + 1, "upgrade")));
+  AuditRecord confirmed = record("app-1", "t2", "confirmed");
+  confirmed.event = "confirm";
+  confirmed.jobId = log.jobId;
+  must(log.store->appendAudit(confirmed));
+  CHECK(must(log.store->hasAuditEvent(log.jobId, "confirm")));
+}
+
 TEST_CASE("an audit limit returns the newest records, still oldest first", "[store]") {
   Log log;
   AuditFilter newest;
