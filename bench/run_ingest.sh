@@ -22,7 +22,9 @@
 # the open-loop CPU figures hold no planning left over from a flood), PERF=0 (1: `perf record -g`
 # on the daemon during the closed-loop notification run; report in PERF_OUT, default
 # ./ingest-perf.txt),
-# KEEP=0 (1: keep the work dir with the daemon's log, database and core file if it crashed).
+# KEEP=0 (1: keep the work dir with the daemon's log, database and core file if it crashed),
+# KIND=blocked (which installation the notifications name, and so the planner's path: blocked or
+# upgraded, see below).
 #
 # Measures: (1) wrk, closed loop: the most requests/s each server answers, p50/p99 as wrk sees
 # them; (2) build/bench/ingest_load, open loop at each fixed rate (what wrk2 would do; wrk2 is
@@ -44,6 +46,7 @@ perf_on="${PERF:-0}"
 perf_out="${PERF_OUT:-$PWD/ingest-perf.txt}"
 keep="${KEEP:-0}"  # 1: keep the work dir (daemon log, database, a core file if it crashed)
 closed="${CLOSED:-1}"  # 0: skip the closed loop (wrk), e.g. to measure CPU per delivery at a rate
+kind="${KIND:-blocked}"  # which installation the notifications name: blocked or upgraded (below)
 
 for tool in wrk curl jq sqlite3 python3; do
   command -v "$tool" >/dev/null || { echo "run_ingest: $tool is missing (apt-get install $tool)" >&2; exit 2; }
@@ -129,15 +132,49 @@ daemon="http://127.0.0.1:$port"
 ready() { [[ "$(curl -s -o /dev/null -w '%{http_code}' "$daemon/readyz")" == 200 ]]; }
 wait_for 30 ready || { echo "run_ingest: the daemon did not become ready" >&2; cat "$work/daemon.log" >&2; exit 1; }
 
-subscription() {
-  sqlite3 -separator $'\t' "$work/appkeeper.db" \
-    "SELECT id, client_state, resource FROM subscriptions WHERE id NOT LIKE 'pending:%' ORDER BY resource LIMIT 1" \
-    >"$work/subscription" 2>/dev/null && [[ -s "$work/subscription" ]]
+# Every subscription the daemon makes (one per watched app) must exist before one is chosen.
+subscriptions_made() {
+  [[ "$(sqlite3 "$work/appkeeper.db" "SELECT count(*) FROM subscriptions WHERE id NOT LIKE 'pending:%'" 2>/dev/null)" -ge 1 ]]
 }
-wait_for 30 subscription || { echo "run_ingest: the daemon made no subscription" >&2; cat "$work/daemon.log" >&2; exit 1; }
-IFS=$'\t' read -r sub_id client_state resource <"$work/subscription"
-app_id="$(sed -E 's#.*teamsApps/([^/]+)/installations.*#\1#' <<<"$resource")"
-installation="$(curl -s --cacert "$work/emulator-ca.pem" "$emulator/_emulator/installations?teamsAppId=$app_id" | jq -r '.[0].installationId // "bench-installation"')"
+wait_for 30 subscriptions_made || { echo "run_ingest: the daemon made no subscription" >&2; cat "$work/daemon.log" >&2; exit 1; }
+# Settle before measuring: the daemon's first reconciliation queues upgrades, one of them maybe
+# of the notified installation. While that job runs, the planner defers each "updated"
+# notification for it (a second per try, five tries, a transaction each), and the floods then
+# measure that instead of the usual path. So the jobs and the inbox must be idle first.
+busy_work() {
+  sqlite3 "$work/appkeeper.db" "SELECT (SELECT count(*) FROM jobs WHERE state IN ('queued', 'running'))
+    + (SELECT count(*) FROM inbox WHERE state IN ('queued', 'running'))" 2>/dev/null || echo 1
+}
+idle() { [[ "$(busy_work)" == 0 ]]; }
+# The notified installation decides the planner's path for every notification of the flood:
+#   KIND=blocked   its last job is blocked (an RSC app without delegated consent): the planner
+#                  reads it back from Graph once per batch, through the rate limiter it shares
+#                  with the workers;
+#   KIND=upgraded  its last job succeeded (our own upgrade): each "updated" notification is
+#                  confirmed from the store, no Graph read, so the planner runs on the CPU alone.
+# Runs of different kinds are not comparable (bench/RESULTS.md, 2026-11-30).
+case "$kind" in
+  upgraded) job_state=succeeded ;;
+  blocked) job_state=blocked ;;
+  *) echo "run_ingest: KIND must be blocked or upgraded, not \"$kind\"" >&2; exit 2 ;;
+esac
+# Subscription resources name their app as in "appCatalogs/teamsApps/{id}/installations".
+chosen() {
+  sqlite3 -separator $'\t' "$work/appkeeper.db" "
+    SELECT s.id, s.client_state, j.teams_app_id, j.installation_id
+    FROM jobs j JOIN subscriptions s ON instr(s.resource, '/' || j.teams_app_id || '/') > 0
+    WHERE s.id NOT LIKE 'pending:%' AND j.state = '$job_state'
+      AND j.id = (SELECT max(id) FROM jobs WHERE installation_id = j.installation_id)
+    ORDER BY j.teams_app_id, j.installation_id LIMIT 1" >"$work/subscription" 2>/dev/null &&
+    [[ -s "$work/subscription" ]]
+}
+# The first reconciliation may not have queued anything yet: wait for its jobs to end, too.
+if ! wait_for 120 eval 'idle && chosen'; then
+  echo "run_ingest: within 120 s no installation's last job was $job_state with the daemon idle (KIND=$kind); jobs by app and state:" >&2
+  sqlite3 "$work/appkeeper.db" "SELECT teams_app_id, state, count(*) FROM jobs GROUP BY 1, 2" >&2
+  exit 1
+fi
+IFS=$'\t' read -r sub_id client_state app_id installation <"$work/subscription"
 
 # --- the bodies --------------------------------------------------------------------------------
 jq -cn --arg s "$sub_id" --arg c "$client_state" --arg t "$tenant" --arg a "$app_id" --arg i "$installation" '
@@ -165,17 +202,6 @@ if [[ "$probe_notify" != 202 || "$probe_catalog" != 202 ]]; then
   tail -n 20 "$work/daemon.log" >&2
   exit 1
 fi
-# Settle before measuring: the daemon's first reconciliation queues upgrades, one of them maybe of
-# the notified installation. While that job runs, the planner defers each "updated" notification
-# for it (a second per try, five tries, a transaction each), and the floods then measure that
-# instead of the usual path; which of the two a run got depended on the timing. So the jobs and
-# the inbox must be idle first.
-busy_work() {
-  sqlite3 "$work/appkeeper.db" "SELECT (SELECT count(*) FROM jobs WHERE state IN ('queued', 'running'))
-    + (SELECT count(*) FROM inbox WHERE state IN ('queued', 'running'))" 2>/dev/null || echo 1
-}
-idle() { [[ "$(busy_work)" == 0 ]]; }
-wait_for 120 idle || { echo "run_ingest: the daemon's jobs and inbox did not go idle within 120 s ($(busy_work) left)" >&2; exit 1; }
 notified_job="$(sqlite3 "$work/appkeeper.db" "SELECT state FROM jobs WHERE installation_id = '$installation' ORDER BY id DESC LIMIT 1")"
 accepted_before="$(sqlite3 "$work/appkeeper.db" "SELECT count(*) FROM audit WHERE outcome = 'accepted'")"
 

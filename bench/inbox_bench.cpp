@@ -1,0 +1,189 @@
+// inbox_bench: the store's share of accepting one inbound delivery (issue 7 item 3), printed as
+// Markdown. `appkeeper serve` answers a delivery 202 only after its group-commit writer has put
+// it in the inbox with its audit record (Store::acceptInboundBatch); this measures that call
+// alone, one thread, no HTTP, so a change to the rows or indexes shows without the closed loop's
+// spread.
+//   inbox_bench [--writes N] [--batch B] [--dir DIR]...
+// Each scenario runs on a fresh database in a temp dir under each DIR (default: $TMPDIR or /tmp,
+// then /dev/shm when it exists), opened by store::Store::open with the store's real pragmas
+// (WAL, synchronous=FULL) and audit hash chain. The writes are what the router builds for the
+// benchmark's notification (bench/run_ingest.sh): an 832-byte body and one "accepted" audit
+// record. Batches of 1, 8 and 32 writes per transaction (a lone delivery, a steady 5,000/s, a
+// flood), or only B (e.g. to profile one). On tmpfs fdatasync is free, so that row shows the
+// store's CPU cost without the disk. Not a test: nothing is asserted.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "store/store.h"
+
+namespace fs = std::filesystem;
+namespace store = appkeeper::store;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+bool parseCount(const char* text, size_t& out) {
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(text, &end, 10);
+  if (end == text || *end != '\0' || v == 0) return false;
+  out = static_cast<size_t>(v);
+  return true;
+}
+
+// A temp dir removed (with everything in it) on destruction.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& parent) {
+    std::string pattern = parent + "/appkeeper-inbox-bench-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      throw std::runtime_error("cannot create a temp dir under " + parent);
+    }
+    path_ = pattern;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+double cpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto sec = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return sec(u.ru_utime) + sec(u.ru_stime);
+}
+
+std::string loadavg() {
+  std::ifstream in("/proc/loadavg");
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// The benchmark's notification, as bench/run_ingest.sh builds it, and the audit record the
+// router writes for it (handlers/graph_notifications.cpp).
+store::InboundWrite notificationWrite(size_t i) {
+  const std::string app = "2298eb42-cbbe-4db8-a383-0d21dc859216";
+  const std::string installation =
+      "OWY1N2VhNjMtMGU2MC00Zjk0LWEzZTAtMjYzMTllMDBkYmY1IyMyMjk4ZWI0Mi1jYmJlLTRkYjgtYTM4My0wZDIxZGM4"
+      "NTkyMTY=";
+  const std::string resource =
+      "appCatalogs/teamsApps('" + app + "')/installations('" + installation + "')";
+  store::InboundWrite w;
+  w.kind = store::InboundWrite::Kind::kNotification;
+  w.payload =
+      R"({"value":[{"subscriptionId":"5f0ad6c1-6a4e-4d35-9d5e-0c1b2a3f4e5d","subscriptionExpirationDateTime":"2030-01-01T00:00:00.0000000Z","changeType":"updated","clientState":"Zq3c0d9rS1c2V3b4N5m6L7k8J9h0G1f2D3s4A5p6","tenantId":"11111111-1111-1111-1111-111111111111","resource":")" +
+      resource + R"(","resourceData":{"id":")" + installation +
+      R"(","@odata.type":"#Microsoft.Graph.teamsAppInstallation","@odata.id":")" + resource +
+      R"("}}]})";
+  store::AuditRecord audit;
+  audit.event = "graph-notification";
+  audit.tenantId = "11111111-1111-1111-1111-111111111111";
+  audit.teamsAppId = app;
+  audit.installationId = installation;
+  audit.outcome = "accepted";
+  audit.detail = "updated " + resource + " (subscription 5f0ad6c1-6a4e-4d35-9d5e-0c1b2a3f4e5d, #" +
+                 std::to_string(i) + ")";
+  w.audits.push_back(std::move(audit));
+  return w;
+}
+
+void runIn(const std::string& parent, size_t writes, const std::vector<size_t>& batches) {
+  const appkeeper::SystemClock clock;
+  const bool tmpfs = parent.rfind("/dev/shm", 0) == 0;
+  const std::string where = parent + (tmpfs ? " (tmpfs)" : "");
+  for (size_t batch : batches) {
+    ScratchDir dir(parent);
+    auto opened = store::Store::open(dir.path() + "/inbox.db", clock);
+    if (!opened) throw std::runtime_error("cannot open the store: " + opened.error().message);
+    store::Store& st = **opened;
+    // Built before the clock starts: the request threads build them, not the writer.
+    std::vector<store::InboundWrite> all;
+    all.reserve(writes);
+    for (size_t i = 0; i < writes; ++i) all.push_back(notificationWrite(i));
+    const auto start = Steady::now();
+    const double cpu0 = cpuSeconds();
+    for (size_t first = 0; first < writes; first += batch) {
+      std::vector<store::InboundWrite> group(
+          all.begin() + static_cast<ptrdiff_t>(first),
+          all.begin() + static_cast<ptrdiff_t>(std::min(writes, first + batch)));
+      auto done = st.acceptInboundBatch(group);
+      if (!done) throw std::runtime_error("acceptInboundBatch: " + done.error().message);
+      for (const auto& one : *done) {
+        if (!one) throw std::runtime_error("a write failed: " + one.error().message);
+      }
+    }
+    const double cpu = cpuSeconds() - cpu0;
+    const double wall = std::chrono::duration<double>(Steady::now() - start).count();
+    const double n = static_cast<double>(writes);
+    std::printf("| %s | %zu | %zu | %.2f | %.0f | %.1f | %.1f | %s |\n", where.c_str(), batch,
+                writes, wall, n / wall, cpu * 1e6 / n, wall * 1e6 / n,
+                loadavg().substr(0, 4).c_str());
+    std::fflush(stdout);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  size_t writes = 20000;
+  std::vector<std::string> dirs;
+  std::vector<size_t> batches = {1, 8, 32};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool hasValue = i + 1 < argc;
+    if (a == "--writes" && hasValue && parseCount(argv[i + 1], writes)) {
+      ++i;
+    } else if (size_t one = 0; a == "--batch" && hasValue && parseCount(argv[i + 1], one)) {
+      batches = {one};
+      ++i;
+    } else if (a == "--dir" && hasValue) {
+      dirs.emplace_back(argv[++i]);
+    } else {
+      std::cerr << "usage: inbox_bench [--writes N] [--batch B] [--dir DIR]...\n"
+                   "  N, B: positive integers (default 20000; batches of 1, 8 and 32); DIR: where "
+                   "the temp databases go "
+                   "(repeatable; default $TMPDIR or /tmp, then /dev/shm)\n";
+      return 2;
+    }
+  }
+  if (dirs.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    dirs.emplace_back(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp");
+    if (fs::is_directory("/dev/shm")) dirs.emplace_back("/dev/shm");
+  }
+  std::printf("## inbox_bench: Store::acceptInboundBatch, one thread\n\n");
+  std::printf("nproc: %u, loadavg before: %s\n\n", std::thread::hardware_concurrency(),
+              loadavg().c_str());
+  std::printf(
+      "| where | writes per transaction | writes | seconds | writes/s | CPU µs per write | wall µs "
+      "per write | load (1 min) |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
+  try {
+    for (const auto& dir : dirs) runIn(dir, writes, batches);
+  } catch (const std::exception& e) {
+    std::cerr << "inbox_bench: " << e.what() << "\n";
+    return 1;
+  }
+  std::printf("\nloadavg after: %s\n", loadavg().c_str());
+  return 0;
+}
