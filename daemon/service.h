@@ -45,6 +45,7 @@ class RefreshTokenSource;
 }  // namespace appkeeper::graph
 namespace appkeeper::handlers {
 class AdminServer;
+class InboundPressure;
 class InboundServer;
 }
 
@@ -52,6 +53,7 @@ namespace appkeeper::daemon {
 
 class CatalogCache;
 class CredentialVault;
+class IngestFirst;
 class Maintenance;
 struct GraphConnection;
 class Planner;
@@ -95,6 +97,9 @@ class Service {
   std::unique_ptr<CredentialVault> vault_;                      // null: delegated consent off
   std::unique_ptr<graph::RefreshTokenSource> delegatedTokens_;  // null: delegated consent off
   std::unique_ptr<Planner> planner_;
+  // Published by the inbound writer, read by the planner's turns (ingestFirst_).
+  std::shared_ptr<handlers::InboundPressure> inboundPressure_;
+  std::unique_ptr<IngestFirst> ingestFirst_;
   std::unique_ptr<Maintenance> maintenance_;
   std::unique_ptr<CatalogCache> catalog_;  // shared by the workers: before them
   std::vector<std::unique_ptr<UpgradeWorker>> workers_;

@@ -76,6 +76,7 @@ Result<std::unique_ptr<InboundServer>> InboundServer::start(InboundServerOptions
     }
     InboundWriter::Options writerOptions;
     writerOptions.wait = options.storeWait;
+    writerOptions.pressure = options.pressure;
     impl->writer = std::make_unique<InboundWriter>(std::move(writerStore).value(), writerOptions);
   }
 

@@ -28,6 +28,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "handlers/admin_routes.h"
+#include "handlers/inbound_pressure.h"
 #include "handlers/listener_tls.h"
 
 namespace spdlog {
@@ -73,6 +74,8 @@ struct InboundServerOptions {
   // of its own transaction before its 2xx. A write not started within storeWait is answered 503.
   // false: each request writes its own transaction on its pooled connection.
   bool groupCommit = true;
+  // With group commit: where the writer publishes how hard deliveries arrive (may be null).
+  std::shared_ptr<InboundPressure> pressure;
   // GET /metrics on this listener (empty render: 404, e.g. when a separate admin listener
   // serves it), and the per-request observation for the inbound metrics (may be empty).
   MetricsEndpoint metrics;

@@ -183,6 +183,7 @@ size_t InboundWriter::writeBatch(std::unique_lock<std::mutex>& lock) {
   lock.lock();
   totals_.writes += count;
   ++totals_.commits;
+  if (options_.pressure) options_.pressure->publish(queue_.empty() ? 0 : count);
   return count;
 }
 

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "handlers/inbound_pressure.h"
 #include "store/store.h"
 
 namespace appkeeper::handlers {
@@ -40,6 +41,8 @@ class InboundWriter {
     size_t maxBatch = 256;                    // writes per transaction at most
     std::chrono::milliseconds wait{250};      // how long a write may stay queued
     bool startThread = true;                  // false: tests call writeQueued() themselves
+    // Where each commit's size is published while writes keep queueing (may be null).
+    std::shared_ptr<InboundPressure> pressure;
   };
 
   InboundWriter(std::unique_ptr<store::Store> store, Options options);

@@ -80,6 +80,29 @@ TEST_CASE(
   CHECK(auditCount(path, clock) == 3);
 }
 
+TEST_CASE("the writer publishes a commit's size while more writes wait, and 0 once none do",
+          "[handlers]") {
+  testing::TempDir dir;
+  testing::FakeClock clock;
+  InboundWriter::Options options = manual();
+  options.maxBatch = 2;
+  options.pressure = std::make_shared<InboundPressure>();
+  InboundWriter writer(testing::openStore(dir.file("appkeeper.db"), clock), options);
+  std::vector<std::thread> senders;
+  for (size_t i = 0; i < 5; ++i) {
+    senders.emplace_back([&, i] { (void)writer.submit(catalogWrite("msg_" + std::to_string(i))); });
+    REQUIRE(writer.waitUntilQueued(i + 1, kLong));
+  }
+  CHECK(options.pressure->writes() == 0);
+  CHECK(writer.writeQueued() == 2);  // 3 still queued
+  CHECK(options.pressure->writes() == 2);
+  CHECK(writer.writeQueued() == 2);  // 1 still queued
+  CHECK(options.pressure->writes() == 2);
+  CHECK(writer.writeQueued() == 1);  // nothing left: no flood
+  CHECK(options.pressure->writes() == 0);
+  for (auto& t : senders) t.join();
+}
+
 TEST_CASE("a write still queued when its wait ends is withdrawn, answered kTransient and never "
           "written",
           "[handlers]") {
