@@ -17,16 +17,20 @@ bool IngestFirst::deferTurn() {
   const SteadyTime now = clock_.steadyNow();
   const bool flood = pressure_ && pressure_->writes() >= options_.floodWrites;
   if (!flood) {
-    if (yielding_) {
+    // A lull of less than maxDefer is part of the flood (a sender reconnecting, a slow commit):
+    // it ends, and says so, only after a calm that long, so a choppy flood logs two lines.
+    if (yielding_ && now - lastFloodSeen_ >= options_.maxDefer) {
       logger_->info(
           "the inbound flood is over: planning resumes ({} turns deferred in {} ms)",
           deferredInFlood_,
-          std::chrono::duration_cast<std::chrono::milliseconds>(now - yieldingSince_).count());
+          std::chrono::duration_cast<std::chrono::milliseconds>(lastFloodSeen_ - yieldingSince_)
+              .count());
       yielding_ = false;
     }
     lastTurn_ = now;
     return false;
   }
+  lastFloodSeen_ = now;
   if (!yielding_) {
     yielding_ = true;
     yieldingSince_ = now;

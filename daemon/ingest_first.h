@@ -5,7 +5,8 @@
 // held back). So while the inbound writer reports a flood (handlers/inbound_pressure.h: its
 // commits hold `floodWrites` or more while more keep coming), the planner skips its turns, but
 // still plans one batch every `maxDefer`, so a flood that never ends cannot starve it. A steady
-// stream commits a write or two at a time and is never deferred to.
+// stream commits a write or two at a time and is never deferred to. In a lull turns are taken
+// at once; the flood is logged as over only after a calm of `maxDefer`.
 //
 // Called from the planner's loop thread only (not thread-safe); the pressure may be published
 // from any thread.
@@ -47,6 +48,7 @@ class IngestFirst {
   SteadyTime lastTurn_{};
   bool yielding_ = false;       // inside a flood
   SteadyTime yieldingSince_{};  // when that flood began to defer turns
+  SteadyTime lastFloodSeen_{};  // the last turn that saw it
   size_t deferredInFlood_ = 0;
   size_t deferredTotal_ = 0;
 };

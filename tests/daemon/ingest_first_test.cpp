@@ -57,12 +57,27 @@ TEST_CASE("in a flood the planner takes one turn per maxDefer, and all of them o
   CHECK_FALSE(g.gate.deferTurn());
   CHECK(g.gate.deferred() == 3);
 
-  g.pressure->publish(0);  // a commit left nothing queued: the flood is over
+  g.pressure->publish(0);  // a commit left nothing queued: turns are taken at once
   g.clock.advance(milliseconds(10));
   CHECK_FALSE(g.gate.deferTurn());
   CHECK_FALSE(g.gate.deferTurn());
-  CHECK(g.log.str().find("the inbound flood is over: planning resumes (3 turns deferred in 1810 "
+  // ... but a lull shorter than maxDefer does not end the flood: no line for each lull.
+  CHECK(g.log.str().find("is over") == std::string::npos);
+  g.pressure->publish(20);
+  g.clock.advance(milliseconds(500));
+  CHECK(g.gate.deferTurn());
+  CHECK(g.gate.deferred() == 4);
+  g.pressure->publish(0);
+  g.clock.advance(milliseconds(999));
+  CHECK_FALSE(g.gate.deferTurn());
+  CHECK(g.log.str().find("is over") == std::string::npos);
+  g.clock.advance(milliseconds(1));
+  CHECK_FALSE(g.gate.deferTurn());  // a calm of maxDefer: over, from its first deferral to its last
+  CHECK(g.log.str().find("the inbound flood is over: planning resumes (4 turns deferred in 2310 "
                          "ms)") != std::string::npos);
+  size_t lines = 0;
+  for (char c : g.log.str()) lines += c == '\n' ? 1 : 0;
+  CHECK(lines == 2);  // one when it began, one when it ended
 }
 
 TEST_CASE("a gate without a pressure source never defers", "[daemon][ingest_first]") {
