@@ -11,73 +11,23 @@
 // record. Batches of 1, 8 and 32 writes per transaction (a lone delivery, a steady 5,000/s, a
 // flood), or only B (e.g. to profile one). On tmpfs fdatasync is free, so that row shows the
 // store's CPU cost without the disk. Not a test: nothing is asserted.
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/store_bench_support.h"
 #include "common/clock.h"
 #include "store/store.h"
 
-namespace fs = std::filesystem;
+namespace bench = appkeeper::bench;
 namespace store = appkeeper::store;
 using Steady = std::chrono::steady_clock;
 
 namespace {
-
-bool parseCount(const char* text, size_t& out) {
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(text, &end, 10);
-  if (end == text || *end != '\0' || v == 0) return false;
-  out = static_cast<size_t>(v);
-  return true;
-}
-
-// A temp dir removed (with everything in it) on destruction.
-class ScratchDir {
- public:
-  explicit ScratchDir(const std::string& parent) {
-    std::string pattern = parent + "/appkeeper-inbox-bench-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      throw std::runtime_error("cannot create a temp dir under " + parent);
-    }
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-double cpuSeconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  auto sec = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return sec(u.ru_utime) + sec(u.ru_stime);
-}
-
-std::string loadavg() {
-  std::ifstream in("/proc/loadavg");
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
 
 // The benchmark's notification, as bench/run_ingest.sh builds it, and the audit record the
 // router writes for it (handlers/graph_notifications.cpp).
@@ -112,7 +62,7 @@ void runIn(const std::string& parent, size_t writes, const std::vector<size_t>& 
   const bool tmpfs = parent.rfind("/dev/shm", 0) == 0;
   const std::string where = parent + (tmpfs ? " (tmpfs)" : "");
   for (size_t batch : batches) {
-    ScratchDir dir(parent);
+    bench::ScratchDir dir(parent, "inbox-bench");
     auto opened = store::Store::open(dir.path() + "/inbox.db", clock);
     if (!opened) throw std::runtime_error("cannot open the store: " + opened.error().message);
     store::Store& st = **opened;
@@ -121,7 +71,7 @@ void runIn(const std::string& parent, size_t writes, const std::vector<size_t>& 
     all.reserve(writes);
     for (size_t i = 0; i < writes; ++i) all.push_back(notificationWrite(i));
     const auto start = Steady::now();
-    const double cpu0 = cpuSeconds();
+    const double cpu0 = bench::cpuSeconds();
     for (size_t first = 0; first < writes; first += batch) {
       std::vector<store::InboundWrite> group(
           all.begin() + static_cast<ptrdiff_t>(first),
@@ -132,12 +82,12 @@ void runIn(const std::string& parent, size_t writes, const std::vector<size_t>& 
         if (!one) throw std::runtime_error("a write failed: " + one.error().message);
       }
     }
-    const double cpu = cpuSeconds() - cpu0;
+    const double cpu = bench::cpuSeconds() - cpu0;
     const double wall = std::chrono::duration<double>(Steady::now() - start).count();
     const double n = static_cast<double>(writes);
     std::printf("| %s | %zu | %zu | %.2f | %.0f | %.1f | %.1f | %s |\n", where.c_str(), batch,
                 writes, wall, n / wall, cpu * 1e6 / n, wall * 1e6 / n,
-                loadavg().substr(0, 4).c_str());
+                bench::loadavgLine().substr(0, 4).c_str());
     std::fflush(stdout);
   }
 }
@@ -151,9 +101,9 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool hasValue = i + 1 < argc;
-    if (a == "--writes" && hasValue && parseCount(argv[i + 1], writes)) {
+    if (a == "--writes" && hasValue && bench::parseCount(argv[i + 1], writes)) {
       ++i;
-    } else if (size_t one = 0; a == "--batch" && hasValue && parseCount(argv[i + 1], one)) {
+    } else if (size_t one = 0; a == "--batch" && hasValue && bench::parseCount(argv[i + 1], one)) {
       batches = {one};
       ++i;
     } else if (a == "--dir" && hasValue) {
@@ -166,14 +116,10 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (dirs.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    dirs.emplace_back(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp");
-    if (fs::is_directory("/dev/shm")) dirs.emplace_back("/dev/shm");
-  }
+  if (dirs.empty()) dirs = bench::defaultScratchParents();
   std::printf("## inbox_bench: Store::acceptInboundBatch, one thread\n\n");
   std::printf("nproc: %u, loadavg before: %s\n\n", std::thread::hardware_concurrency(),
-              loadavg().c_str());
+              bench::loadavgLine().c_str());
   std::printf(
       "| where | writes per transaction | writes | seconds | writes/s | CPU µs per write | wall µs "
       "per write | load (1 min) |\n");
@@ -184,6 +130,6 @@ int main(int argc, char** argv) {
     std::cerr << "inbox_bench: " << e.what() << "\n";
     return 1;
   }
-  std::printf("\nloadavg after: %s\n", loadavg().c_str());
+  std::printf("\nloadavg after: %s\n", bench::loadavgLine().c_str());
   return 0;
 }

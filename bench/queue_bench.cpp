@@ -14,23 +14,20 @@
 // On tmpfs fdatasync is free, so that column shows the store's CPU cost without the disk.
 // Not a test: nothing is asserted.
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/store_bench_support.h"
 #include "common/clock.h"
 #include "store/store.h"
 
-namespace fs = std::filesystem;
+namespace bench = appkeeper::bench;
 namespace store = appkeeper::store;
 using Steady = std::chrono::steady_clock;
 
@@ -42,56 +39,8 @@ struct Options {
   std::vector<std::string> dirs;
 };
 
-bool parseCount(const char* text, size_t& out) {
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(text, &end, 10);
-  if (end == text || *end != '\0' || v == 0) return false;
-  out = static_cast<size_t>(v);
-  return true;
-}
-
-// A temp dir removed (with everything in it) on destruction.
-class ScratchDir {
- public:
-  explicit ScratchDir(const std::string& parent) {
-    std::string pattern = parent + "/appkeeper-queue-bench-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      throw std::runtime_error("cannot create a temp dir under " + parent);
-    }
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// CPU seconds this process used so far (user + system): the figure that the other helpers' load
-// on the shared cores does not inflate much, unlike wall time.
-double cpuSeconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  auto sec = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return sec(u.ru_utime) + sec(u.ru_stime);
-}
-
 double secondsSince(Steady::time_point start) {
   return std::chrono::duration<double>(Steady::now() - start).count();
-}
-
-std::string loadavg() {
-  std::ifstream in("/proc/loadavg");
-  std::string line;
-  std::getline(in, line);
-  return line;
 }
 
 store::JobSpec spec(size_t i) {
@@ -140,7 +89,8 @@ void printRow(const Row& r) {
   const double jobs = static_cast<double>(r.jobs);
   std::printf("| %s | %s | %zu | %.2f | %.0f | %.2f | %.0f | %.0f | %s |\n", r.where.c_str(),
               r.scenario.c_str(), r.jobs, r.seconds, jobs / r.seconds, r.transactionsPerJob,
-              r.cpu * 1e6 / jobs, r.cpu > 0 ? jobs / r.cpu : 0.0, loadavg().substr(0, 4).c_str());
+              r.cpu * 1e6 / jobs, r.cpu > 0 ? jobs / r.cpu : 0.0,
+              bench::loadavgLine().substr(0, 4).c_str());
   std::fflush(stdout);
 }
 
@@ -167,32 +117,32 @@ void runIn(const std::string& parent, const Options& o) {
   const appkeeper::SystemClock clock;
   const bool tmpfs = parent.rfind("/dev/shm", 0) == 0;
   const std::string where = parent + (tmpfs ? " (tmpfs)" : "");
-  ScratchDir dir(parent);
+  bench::ScratchDir dir(parent, "queue-bench");
 
   const double syncUs = fdatasyncMicros(dir.path(), 200);
   std::printf(
       "| %s | write 4 KiB + fdatasync (%.0f µs each): commits/s ceiling | 200 | %.2f | %.0f | 1.00 "
       "| - | - | %s |\n",
       where.c_str(), syncUs, syncUs * 200 / 1e6, syncUs > 0 ? 1e6 / syncUs : 0.0,
-      loadavg().substr(0, 4).c_str());
+      bench::loadavgLine().substr(0, 4).c_str());
 
   {  // unbatched
     auto st = openStore(dir.path() + "/unbatched.db", clock);
     const auto start = Steady::now();
-    const double cpu0 = cpuSeconds();
+    const double cpu0 = bench::cpuSeconds();
     for (size_t i = 0; i < o.jobs; ++i) {
       auto added = st->enqueue({spec(i)});
       if (!added || *added != 1) throw std::runtime_error("enqueue failed");
       claimAndFinish(*st);
     }
     printRow({where, "unbatched: enqueue 1 + claim + finish", o.jobs, secondsSince(start), 3,
-              cpuSeconds() - cpu0});
+              bench::cpuSeconds() - cpu0});
   }
 
   {  // batched enqueue, then claim + finish one by one
     auto st = openStore(dir.path() + "/batched.db", clock);
     const auto start = Steady::now();
-    const double cpu0 = cpuSeconds();
+    const double cpu0 = bench::cpuSeconds();
     for (size_t first = 0; first < o.jobs; first += o.batch) {
       std::vector<store::JobSpec> batch;
       for (size_t i = first; i < std::min(o.jobs, first + o.batch); ++i) batch.push_back(spec(i));
@@ -200,7 +150,7 @@ void runIn(const std::string& parent, const Options& o) {
       if (!added || *added != batch.size()) throw std::runtime_error("batch enqueue failed");
     }
     const double enqueueSeconds = secondsSince(start);
-    const double cpu1 = cpuSeconds();
+    const double cpu1 = bench::cpuSeconds();
     const auto claimStart = Steady::now();
     double claimSeconds = 0;
     // claim and finish timed apart, so each phase's own rate shows.
@@ -212,7 +162,7 @@ void runIn(const std::string& parent, const Options& o) {
       ids.push_back((*claimed)->id);
     }
     claimSeconds = secondsSince(claimStart);
-    const double cpu2 = cpuSeconds();
+    const double cpu2 = bench::cpuSeconds();
     const auto finishStart = Steady::now();
     for (int64_t id : ids) {
       store::AuditRecord audit;
@@ -222,7 +172,7 @@ void runIn(const std::string& parent, const Options& o) {
       check(st->finishJob(id, "bench-worker", store::JobState::kSucceeded, audit), "finishJob");
     }
     const double finishSeconds = secondsSince(finishStart);
-    const double cpu3 = cpuSeconds();
+    const double cpu3 = bench::cpuSeconds();
     const double batchesPerJob = 1.0 / static_cast<double>(o.batch);
     printRow({where, "batched: enqueue " + std::to_string(o.batch) + "/tx + claim + finish",
               o.jobs, enqueueSeconds + claimSeconds + finishSeconds, 2 + batchesPerJob,
@@ -241,9 +191,9 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool hasValue = i + 1 < argc;
-    if (a == "--jobs" && hasValue && parseCount(argv[i + 1], o.jobs)) {
+    if (a == "--jobs" && hasValue && bench::parseCount(argv[i + 1], o.jobs)) {
       ++i;
-    } else if (a == "--batch" && hasValue && parseCount(argv[i + 1], o.batch)) {
+    } else if (a == "--batch" && hasValue && bench::parseCount(argv[i + 1], o.batch)) {
       ++i;
     } else if (a == "--dir" && hasValue) {
       o.dirs.emplace_back(argv[++i]);
@@ -254,15 +204,11 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (o.dirs.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    o.dirs.emplace_back(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp");
-    if (fs::is_directory("/dev/shm")) o.dirs.emplace_back("/dev/shm");
-  }
+  if (o.dirs.empty()) o.dirs = bench::defaultScratchParents();
 
   std::printf("## queue_bench: store enqueue + claim + finish\n\n");
   std::printf("nproc: %u, loadavg before: %s\n\n", std::thread::hardware_concurrency(),
-              loadavg().c_str());
+              bench::loadavgLine().c_str());
   std::printf(
       "| where | scenario | jobs | seconds | jobs/s | commits/job | CPU µs/job | jobs per CPU "
       "second | load (1 min) |\n");
@@ -273,6 +219,6 @@ int main(int argc, char** argv) {
     std::cerr << "queue_bench: " << e.what() << "\n";
     return 1;
   }
-  std::printf("\nloadavg after: %s\n", loadavg().c_str());
+  std::printf("\nloadavg after: %s\n", bench::loadavgLine().c_str());
   return 0;
 }
