@@ -1,7 +1,7 @@
 // IngestFirst: the planner's turns give way to a flood of inbound deliveries. An answer to
 // Graph has a deadline (3 s, and slow answers count against the endpoint); planning has none,
 // and on a shared machine every batch planned during a flood takes CPU and SQLite's write turn
-// from the answers (bench/RESULTS.md, 2026-11-30: ingest ran 15-40 % faster with the planner
+// from the answers (bench/RESULTS.md, 2026-11-30: ingest ran 25-45 % faster with the planner
 // held back). So while the inbound writer reports a flood (handlers/inbound_pressure.h: its
 // commits hold `floodWrites` or more while more keep coming), the planner skips its turns, but
 // still plans one batch every `maxDefer`, so a flood that never ends cannot starve it. A steady
