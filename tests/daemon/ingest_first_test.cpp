@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <catch2/catch.hpp>
+#include <initializer_list>
 #include <iostream>
 #include <sstream>
 
@@ -30,7 +31,7 @@ struct Gate {
 
 TEST_CASE("without an inbound flood the planner never defers a turn", "[daemon][ingest_first]") {
   Gate g;
-  for (size_t writes : {0, 1, 2, 7}) {  // idle, and a steady stream committed a few at a time
+  for (size_t writes : std::initializer_list<size_t>{0, 1, 2, 7}) {  // idle, a steady stream
     g.pressure->publish(writes);
     CHECK_FALSE(g.gate.deferTurn());
     g.clock.advance(milliseconds(10));
