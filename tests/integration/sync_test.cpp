@@ -139,7 +139,10 @@ TEST_CASE("a restarted daemon adopts its subscriptions instead of creating new o
   opts.extraEnv["APPKEEPER_SUBSCRIPTIONS_RENEW_BEFORE_SECONDS"] = "57";
   DaemonProcess daemon(dir, emu, opts);
   daemon.start();
-  REQUIRE(eventually([&] { return subscriptionFor(emu, daemon, tasks).has_value(); }, 20s));
+  // Graph lists the subscription before the daemon has stored and audited it; killing it in
+  // between would test a crash during a create instead of an adoption.
+  REQUIRE(eventually([&] { return auditWhere(daemon, "subscription", "subscribed").size() == 1; },
+                     20s));
   const std::string id = subscriptionFor(emu, daemon, tasks)->at("id");
   daemon.kill();  // no chance to clean up
 
