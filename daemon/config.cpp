@@ -156,6 +156,13 @@ const std::vector<KeySpec>& keySpecs() {
        }},
       {"graph", "ca_file", false, stringKey(&Config::graph, &GraphConfig::caFile)},
       {"store", "path", false, stringKey(&Config::store, &StoreConfig::path)},
+      {"store", "slow_commit_warn_ms", false,
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         long long n = 0;
+         if (auto e = parseInt(v, 1, 60000, n)) return e;
+         c.store.slowCommitWarn = std::chrono::milliseconds(n);
+         return std::nullopt;
+       }},
       {"workers", "count", false, intKey(1, 256, &WorkersConfig::count)},
       {"workers", "max_attempts", false, intKey(1, 100, &WorkersConfig::maxAttempts)},
       {"workers", "backoff_base_seconds", false, durationKey(0, 3600, &WorkersConfig::backoffBase)},

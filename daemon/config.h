@@ -72,6 +72,8 @@ struct GraphConfig {
 
 struct StoreConfig {
   std::string path = "/var/lib/appkeeper/appkeeper.db";
+  // An inbound commit this slow or slower is logged as a warning (a disk slow to sync).
+  std::chrono::milliseconds slowCommitWarn{100};
 };
 
 struct WorkersConfig {

@@ -201,6 +201,7 @@ Status Service::startAll() {
   serverOptions.tls = {config_.listen.tlsCertFile, config_.listen.tlsKeyFile};
   serverOptions.maxInFlight = config_.listen.maxInFlight;
   serverOptions.pressure = inboundPressure_;
+  serverOptions.slowCommit = config_.store.slowCommitWarn;
   serverOptions.ready = [this] { return running_.load(); };
   serverOptions.logger = logs_.logger("inbound");
   auto observeRequest = [m = metrics_.get()](std::string_view endpoint, int status,

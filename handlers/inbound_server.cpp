@@ -77,6 +77,9 @@ Result<std::unique_ptr<InboundServer>> InboundServer::start(InboundServerOptions
     InboundWriter::Options writerOptions;
     writerOptions.wait = options.storeWait;
     writerOptions.pressure = options.pressure;
+    writerOptions.clock = &clock;
+    writerOptions.logger = impl->logger;
+    writerOptions.slowCommit = options.slowCommit;
     impl->writer = std::make_unique<InboundWriter>(std::move(writerStore).value(), writerOptions);
   }
 

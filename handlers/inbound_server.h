@@ -76,6 +76,8 @@ struct InboundServerOptions {
   bool groupCommit = true;
   // With group commit: where the writer publishes how hard deliveries arrive (may be null).
   std::shared_ptr<InboundPressure> pressure;
+  // With group commit: a commit that takes this long or longer is logged as a warning.
+  std::chrono::milliseconds slowCommit{100};
   // GET /metrics on this listener (empty render: 404, e.g. when a separate admin listener
   // serves it), and the per-request observation for the inbound metrics (may be empty).
   MetricsEndpoint metrics;

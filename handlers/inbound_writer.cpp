@@ -31,7 +31,9 @@ struct InboundWriter::Pending {
 };
 
 InboundWriter::InboundWriter(std::unique_ptr<store::Store> store, Options options)
-    : store_(std::move(store)), options_(options) {
+    : store_(std::move(store)),
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : systemClock_) {
   if (options_.startThread) {
     thread_ = std::thread([this] {
       nameThisThread("ak-inbound-wr");
@@ -164,7 +166,18 @@ size_t InboundWriter::writeBatch(std::unique_lock<std::mutex>& lock) {
   }
   lock.unlock();
   // The fsync happens here, with no lock held, so requests keep queueing the next batch.
+  const SteadyTime started = clock_.steadyNow();
   auto results = store_->acceptInboundBatch(writes);
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steadyNow() - started);
+  const bool slow = took >= options_.slowCommit;
+  if (slow && options_.logger) {
+    options_.logger->warn(
+        "a commit of {} inbound deliveries took {} ms (warned from {} ms): each waited that "
+        "long for its answer; the usual cause is the disk that holds the database being slow to "
+        "sync",
+        count, took.count(), options_.slowCommit.count());
+  }
   for (size_t i = 0; i < count; ++i) {
     // Back to its request thread, which frees it: glibc's malloc makes a free of another
     // thread's memory take that thread's arena lock, and a flood meant tens of such frees per
@@ -183,6 +196,7 @@ size_t InboundWriter::writeBatch(std::unique_lock<std::mutex>& lock) {
   lock.lock();
   totals_.writes += count;
   ++totals_.commits;
+  if (slow) ++totals_.slowCommits;
   if (options_.pressure) options_.pressure->publish(queue_.empty() ? 0 : count);
   return count;
 }

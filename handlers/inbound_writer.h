@@ -11,11 +11,16 @@
 // write is never made (the caller answers 503 + Retry-After). A write the writer has taken is
 // always waited for: a commit is never answered 503.
 //
+// A commit that takes Options::slowCommit or longer is logged as a warning: every delivery in it
+// waited that long for its answer, and the usual cause (a slow disk sync) is outside the daemon.
+//
 // Owns the Store (opened by the caller with its Clock). Thread-safe: submit() from any thread.
 // The destructor (RAII stop) refuses new writes, writes everything still queued and joins.
 // Errors from submit(): kTransient (overload, stopping, store busy or failing), else those of
 // Store::acceptInboundBatch for that write.
 #pragma once
+
+#include <spdlog/logger.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -28,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "handlers/inbound_pressure.h"
 #include "store/store.h"
@@ -43,6 +49,11 @@ class InboundWriter {
     bool startThread = true;                  // false: tests call writeQueued() themselves
     // Where each commit's size is published while writes keep queueing (may be null).
     std::shared_ptr<InboundPressure> pressure;
+    // Times each commit (steadyNow); null: the system clock.
+    const Clock* clock = nullptr;
+    // Where slow commits are reported (may be null), and from how long a commit is one.
+    std::shared_ptr<spdlog::logger> logger;
+    std::chrono::milliseconds slowCommit{100};
   };
 
   InboundWriter(std::unique_ptr<store::Store> store, Options options);
@@ -75,6 +86,7 @@ class InboundWriter {
   struct Totals {
     uint64_t writes = 0;
     uint64_t commits = 0;
+    uint64_t slowCommits = 0;  // those that took Options::slowCommit or longer
   };
   Totals totals() const;
 
@@ -85,6 +97,8 @@ class InboundWriter {
 
   std::unique_ptr<store::Store> store_;
   const Options options_;
+  SystemClock systemClock_;
+  const Clock& clock_;
   mutable std::mutex mu_;
   std::condition_variable work_;     // the writer: something was queued, or stopping
   mutable std::condition_variable queued_;  // tests: something was queued

@@ -36,6 +36,7 @@ std::string fullConfig(const TempDir& dir) {
          "ca_file = /etc/ssl/extra.pem\n"
          "[store]\n"
          "path = /tmp/x.db\n"
+         "slow_commit_warn_ms = 25\n"
          "[workers]\n"
          "count = 3\n"
          "max_attempts = 5\n"
@@ -95,6 +96,7 @@ TEST_CASE("every configuration key is parsed into the config struct", "[daemon][
   CHECK(config->graph.timeout == std::chrono::seconds(7));
   CHECK(config->graph.caFile == "/etc/ssl/extra.pem");
   CHECK(config->store.path == "/tmp/x.db");
+  CHECK(config->store.slowCommitWarn == std::chrono::milliseconds(25));
   CHECK(config->workers.count == 3);
   CHECK(config->workers.maxAttempts == 5);
   CHECK(config->workers.backoffBase == std::chrono::seconds(1));
@@ -176,6 +178,7 @@ TEST_CASE("optional keys take their documented defaults", "[daemon][config]") {
   CHECK(config->graph.perTeamRequestsPerSecond == 4);
   CHECK(config->graph.timeout == std::chrono::seconds(30));
   CHECK(config->store.path == "/var/lib/appkeeper/appkeeper.db");
+  CHECK(config->store.slowCommitWarn == std::chrono::milliseconds(100));
   CHECK(config->workers.count == 8);
   CHECK(config->workers.maxAttempts == 8);
   CHECK(config->workers.backoffBase == std::chrono::seconds(2));
@@ -261,6 +264,10 @@ TEST_CASE("a bad number is one line naming the key and the file", "[daemon][conf
   CHECK(errorOf(parseConfig(fullConfig(dir), "/a.ini", {{"APPKEEPER_LISTEN_MAX_IN_FLIGHT", "128"}})) ==
         "config /a.ini: [listen] max_in_flight (from APPKEEPER_LISTEN_MAX_IN_FLIGHT): \"128\" is "
         "out of range (0..127)");
+  CHECK(errorOf(parseConfig(fullConfig(dir), "/a.ini",
+                            {{"APPKEEPER_STORE_SLOW_COMMIT_WARN_MS", "0"}})) ==
+        "config /a.ini: [store] slow_commit_warn_ms (from APPKEEPER_STORE_SLOW_COMMIT_WARN_MS): "
+        "\"0\" is out of range (1..60000)");
 }
 
 TEST_CASE("a missing required key is one line naming the key and the file", "[daemon][config]") {

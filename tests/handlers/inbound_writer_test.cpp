@@ -1,7 +1,10 @@
 #include "handlers/inbound_writer.h"
 
+#include <spdlog/sinks/ostream_sink.h>
+
 #include <catch2/catch.hpp>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -47,7 +50,57 @@ size_t auditCount(const std::string& path, const Clock& clock) {
   return all->size();
 }
 
+// Steady time that moves `step` at every reading, so a commit (two readings) "takes" one step.
+class SteppingClock final : public Clock {
+ public:
+  explicit SteppingClock(milliseconds step) : step_(step) {}
+  WallTime now() const override { return base_.now(); }
+  SteadyTime steadyNow() const override {
+    return SteadyTime(step_ * readings_.fetch_add(1, std::memory_order_relaxed));
+  }
+  void setStep(milliseconds step) { step_ = step; }
+
+ private:
+  testing::FakeClock base_;
+  milliseconds step_;
+  mutable std::atomic<int64_t> readings_{0};
+};
+
 }  // namespace
+
+TEST_CASE("a commit as slow as Options::slowCommit is counted and logged as a warning",
+          "[handlers]") {
+  testing::TempDir dir;
+  testing::FakeClock storeClock;
+  SteppingClock clock(milliseconds(99));
+  std::ostringstream log;
+  InboundWriter::Options options = manual();
+  options.clock = &clock;
+  options.slowCommit = milliseconds(100);
+  options.logger = std::make_shared<spdlog::logger>(
+      "inbound", std::make_shared<spdlog::sinks::ostream_sink_st>(log));
+  InboundWriter writer(testing::openStore(dir.file("appkeeper.db"), storeClock), options);
+  auto commitOne = [&](const std::string& id) {
+    std::optional<Result<store::InboundWriteOutcome>> answer;
+    std::thread sender([&] { answer = writer.submit(catalogWrite(id)); });
+    REQUIRE(writer.waitUntilQueued(1, kLong));
+    CHECK(writer.writeQueued() == 1);
+    sender.join();
+    REQUIRE(answer.has_value());
+    CHECK(answer->ok());
+  };
+
+  commitOne("msg_1");  // 99 ms: under the threshold
+  CHECK(writer.totals().slowCommits == 0);
+  CHECK(log.str().empty());
+
+  clock.setStep(milliseconds(100));
+  commitOne("msg_2");
+  CHECK(writer.totals().commits == 2);
+  CHECK(writer.totals().slowCommits == 1);
+  CHECK_THAT(log.str(), Catch::Contains("[warning] a commit of 1 inbound deliveries took 100 ms "
+                                        "(warned from 100 ms)"));
+}
 
 TEST_CASE(
     "writes queued together are committed as one batch and every caller gets its own answer",
@@ -88,9 +141,11 @@ TEST_CASE("the writer publishes a commit's size while more writes wait, and 0 on
   options.maxBatch = 2;
   options.pressure = std::make_shared<InboundPressure>();
   InboundWriter writer(testing::openStore(dir.file("appkeeper.db"), clock), options);
+  std::vector<std::optional<Result<store::InboundWriteOutcome>>> answers(5);
   std::vector<std::thread> senders;
   for (size_t i = 0; i < 5; ++i) {
-    senders.emplace_back([&, i] { (void)writer.submit(catalogWrite("msg_" + std::to_string(i))); });
+    senders.emplace_back(
+        [&, i] { answers[i] = writer.submit(catalogWrite("msg_" + std::to_string(i))); });
     REQUIRE(writer.waitUntilQueued(i + 1, kLong));
   }
   CHECK(options.pressure->writes() == 0);
@@ -100,7 +155,13 @@ TEST_CASE("the writer publishes a commit's size while more writes wait, and 0 on
   CHECK(options.pressure->writes() == 2);
   CHECK(writer.writeQueued() == 1);  // nothing left: no flood
   CHECK(options.pressure->writes() == 0);
+  // Every sender got its own answer, the writes a batch left behind included.
   for (auto& t : senders) t.join();
+  for (const auto& a : answers) {
+    REQUIRE(a.has_value());
+    CHECK(a->ok());
+    CHECK((*a)->fresh);
+  }
 }
 
 TEST_CASE("a write still queued when its wait ends is withdrawn, answered kTransient and never "
