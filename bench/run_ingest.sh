@@ -9,8 +9,8 @@
 #   bench/run_ingest.sh [BUILD_DIR]          (default: build)
 #
 # Needs: wrk, curl, jq, sqlite3, python3 (apt-get install wrk curl jq sqlite3 python3), and in
-# BUILD_DIR the targets appkeeper graph-emulator ingest_bare ingest_sign ingest_load:
-#   cmake --build BUILD_DIR --target appkeeper graph-emulator ingest_bare ingest_sign ingest_load
+# BUILD_DIR the targets appkeeper graph-emulator ingest_bare ingest_sign ingest_load fsync_probe:
+#   cmake --build BUILD_DIR --target appkeeper graph-emulator ingest_bare ingest_sign ingest_load fsync_probe
 # Environment knobs (defaults): DURATION=10 (seconds per measurement), CONNECTIONS=64 (for both
 # servers, wrk and ingest_load alike: Graph delivers over many concurrent connections, and with
 # a 3-7 ms fsync per group commit 5,000/s needs some 25-35 deliveries in flight; below the inbound
@@ -21,8 +21,11 @@
 # RATES="5000 200" (open-loop rates for ingest_load), CLOSED=1 (0: skip the wrk runs, so that
 # the open-loop CPU figures hold no planning left over from a flood), PERF=0 (1: `perf record -g`
 # on the daemon during the closed-loop notification run; report in PERF_OUT, default
-# ./ingest-perf.txt),
+# ./ingest-perf.txt; PERF_CALLGRAPH=fp, or dwarf to unwind through libc and libsqlite3, which
+# have no frame pointers; the raw data is kept beside the report as PERF_OUT.data),
 # KEEP=0 (1: keep the work dir with the daemon's log, database and core file if it crashed),
+# SLOW_MS=10 (the daemon logs each commit this slow, and the open loop counts them; empty for a
+# daemon built before 2026-11-30, which does not know [store] slow_commit_warn_ms),
 # KIND=blocked (which installation the notifications name, and so the planner's path: blocked or
 # upgraded, see below).
 #
@@ -44,14 +47,16 @@ wrk_threads="${WRK_THREADS:-2}"
 rates="${RATES-5000 200}"  # RATES="" skips the open loop
 perf_on="${PERF:-0}"
 perf_out="${PERF_OUT:-$PWD/ingest-perf.txt}"
+perf_callgraph="${PERF_CALLGRAPH:-fp}"
 keep="${KEEP:-0}"  # 1: keep the work dir (daemon log, database, a core file if it crashed)
 closed="${CLOSED:-1}"  # 0: skip the closed loop (wrk), e.g. to measure CPU per delivery at a rate
-kind="${KIND:-blocked}"  # which installation the notifications name: blocked or upgraded (below)
+kind="${KIND:-blocked}"
+slow_ms="${SLOW_MS-10}"  # the daemon warns of each commit this slow ([store] slow_commit_warn_ms)  # which installation the notifications name: blocked or upgraded (below)
 
 for tool in wrk curl jq sqlite3 python3; do
   command -v "$tool" >/dev/null || { echo "run_ingest: $tool is missing (apt-get install $tool)" >&2; exit 2; }
 done
-for exe in daemon/appkeeper emulator/graph-emulator bench/ingest_bare bench/ingest_sign bench/ingest_load; do
+for exe in daemon/appkeeper emulator/graph-emulator bench/ingest_bare bench/ingest_sign bench/ingest_load bench/fsync_probe; do
   [[ -x "$build/$exe" ]] || { echo "run_ingest: $build/$exe is missing; build it (see the header of $0)" >&2; exit 2; }
 done
 
@@ -119,6 +124,7 @@ client_secret_file = $work/client_secret
 ca_file = $work/emulator-ca.pem
 [store]
 path = $work/appkeeper.db
+$(if [[ -n "$slow_ms" ]]; then printf '; Each commit of %s ms or more is logged: the open loop counts them (slow_commits).\nslow_commit_warn_ms = %s' "$slow_ms" "$slow_ms"; fi)
 [catalog_events]
 secret_file = $work/catalog_secret
 [log]
@@ -236,7 +242,7 @@ run_wrk() {  # route label url server_pid [signed]
   fi
   local perf_pid=""
   if [[ "$perf_on" == 1 && "$label" == appkeeper && "$route" == /graph/notifications ]]; then
-    perf record -g -p "$spid" -o "$work/perf.data" -- sleep "$duration" >/dev/null 2>&1 &
+    perf record --call-graph "$perf_callgraph" -p "$spid" -o "$work/perf.data" -- sleep "$duration" >/dev/null 2>&1 &
     perf_pid=$!
   fi
   if [[ "$perf_on" == 1 && "$label" == appkeeper && "$route" == /events/catalog ]]; then
@@ -304,16 +310,31 @@ if [[ "$perf_on" == 1 && -f "$work/perf.data" ]]; then
     echo "# perf trace -s, closed-loop /events/catalog run: syscalls per thread"
     cat "$work/trace.txt" 2>/dev/null || true
   } >"$perf_out"
+  cp "$work/perf.data" "$perf_out.data"
   echo
   echo "perf figures of the daemon during the closed-loop runs: $perf_out"
 fi
 
 # --- open loop: ingest_load at fixed rates -------------------------------------------------------
+if [[ -n "$rates" ]]; then
+  # Every 202 waits for an fdatasync of the daemon's WAL: a disk that sometimes takes 100+ ms to
+  # sync sets the open loop's p99 whatever the daemon does. Measured here, on the work dir's disk.
+  echo
+  echo "### The work dir's disk: write + fdatasync latency (fsync_probe, $duration s at 300/s, before the open loop)"
+  echo
+  "$build/bench/fsync_probe" --dir "$work" --seconds "$duration" --rate 300
+fi
 echo
 echo "### Open loop (ingest_load): latency from each request's due time"
 echo
 header="--header"
 cpu_rows=()
+# The daemon's commits of $slow_ms ms or more in its log since line $1 (it warns of each):
+# "N (slowest M ms)".
+slow_commits() {
+  tail -n +"$(($1 + 1))" "$work/daemon.log" | { grep -o 'inbound deliveries took [0-9]* ms' || true; } |
+    awk '{ n++; if ($4 > m) m = $4 } END { if (n) printf "%d (slowest %d ms)", n, m; else printf "0" }'
+}
 for rate in $rates; do
   for route in /graph/notifications /events/catalog; do
     body="$work/notify.json"; secret=()
@@ -321,7 +342,7 @@ for rate in $rates; do
     for target in appkeeper bare; do
       url="$daemon"; spid="$daemon_pid"
       [[ "$target" == bare ]] && { url="$bare"; spid="$bare_pid"; }
-      t0="$(date +%s.%N)"; c0="$(cpu_ticks "$spid")"
+      t0="$(date +%s.%N)"; c0="$(cpu_ticks "$spid")"; log0="$(wc -l <"$work/daemon.log")"
       "$build/bench/ingest_load" $header --url "$url$route" --body-file "$body" "${secret[@]}" \
         --rate "$rate" --duration "$duration" --connections "$connections" --label "$route $target"
       c1="$(cpu_ticks "$spid")"; t1="$(date +%s.%N)"
@@ -329,7 +350,8 @@ for rate in $rates; do
       # throughput, so this is the figure to compare two builds by. It includes the daemon's
       # planning of the flood (its planner runs meanwhile), as the closed-loop CPU column does.
       cpu_rows+=("$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" -v r="$rate" -v d="$duration" -v l="$route $target" \
-        'BEGIN { s = c / hz; w = b - a; printf "| %s | %d | %.0f | %.1f |", l, r, 100 * s / w, 1e6 * s / (r * d) }')")
+        -v slow="$(if [[ "$target" == appkeeper && -n "$slow_ms" ]]; then slow_commits "$log0"; else echo "-"; fi)" \
+        'BEGIN { s = c / hz; w = b - a; printf "| %s | %d | %.0f | %.1f | %s |", l, r, 100 * s / w, 1e6 * s / (r * d), slow }')")
       header=""
       if ! kill -0 "$daemon_pid" 2>/dev/null; then
         echo
@@ -342,10 +364,10 @@ done
 
 if ((${#cpu_rows[@]} > 0)); then
   echo
-  echo "Server CPU during the open-loop runs (from /proc; per delivery: its CPU seconds over the run ÷ the rate × DURATION deliveries sent):"
+  echo "Server CPU during the open-loop runs (from /proc; per delivery: its CPU seconds over the run ÷ the rate × DURATION deliveries sent), and the daemon's commits that took $slow_ms ms or more (it logs a warning for each; every delivery in one waited that long):"
   echo
-  echo "| run | rate/s | server CPU % | server CPU µs per delivery |"
-  echo "|---|---|---|---|"
+  echo "| run | rate/s | server CPU % | server CPU µs per delivery | commits ≥ $slow_ms ms |"
+  echo "|---|---|---|---|---|"
   printf '%s\n' "${cpu_rows[@]}"
 fi
 
