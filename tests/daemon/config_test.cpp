@@ -304,7 +304,7 @@ TEST_CASE("a catalog secret that is not whsec_<base64> is refused without echoin
 TEST_CASE("unknown sections and keys are errors with the file and line", "[daemon][config]") {
   TempDir dir;
   CHECK(errorOf(parseConfig(fullConfig(dir) + "[wokers]\ncount = 3\n", "/a.ini", {})) ==
-        "config /a.ini:43: unknown section [wokers] (known: listen, admin, graph, store, "
+        "config /a.ini:44: unknown section [wokers] (known: listen, admin, graph, store, "
         "workers, catalog_events, apps, subscriptions, reconcile, delegated, log)");
   std::string message =
       errorOf(parseConfig("[workers]\ncuont = 3\n", "/a.ini", {}, {.forServe = false}));
