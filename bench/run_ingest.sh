@@ -329,11 +329,13 @@ echo "### Open loop (ingest_load): latency from each request's due time"
 echo
 header="--header"
 cpu_rows=()
-# The daemon's commits of $slow_ms ms or more in its log since line $1 (it warns of each):
-# "N (slowest M ms)".
+# The daemon's commits of $slow_ms ms or more in its log since line $1 (it warns of each, and
+# says whether the time went to the disk or to waiting for the planner's transactions):
+# "N (slowest M ms, P of them the planner's)".
 slow_commits() {
-  tail -n +"$(($1 + 1))" "$work/daemon.log" | { grep -o 'inbound deliveries took [0-9]* ms' || true; } |
-    awk '{ n++; if ($4 > m) m = $4 } END { if (n) printf "%d (slowest %d ms)", n, m; else printf "0" }'
+  tail -n +"$(($1 + 1))" "$work/daemon.log" | { grep -o 'inbound deliveries took [0-9]* ms.*' || true; } |
+    awk '{ n++; if ($4 > m) m = $4; if (/planner.s transactions held/) p++ }
+      END { if (n) printf "%d (slowest %d ms, %d of them the planner%cs)", n, m, p, 39; else printf "0" }'
 }
 for rate in $rates; do
   for route in /graph/notifications /events/catalog; do
@@ -364,7 +366,7 @@ done
 
 if ((${#cpu_rows[@]} > 0)); then
   echo
-  echo "Server CPU during the open-loop runs (from /proc; per delivery: its CPU seconds over the run ÷ the rate × DURATION deliveries sent), and the daemon's commits that took $slow_ms ms or more (it logs a warning for each; every delivery in one waited that long):"
+  echo "Server CPU during the open-loop runs (from /proc; per delivery: its CPU seconds over the run ÷ the rate × DURATION deliveries sent), and the daemon's commits that took $slow_ms ms or more (it logs a warning for each; every delivery in one waited that long; the planner's: most of its time went to waiting for the planner's transactions, the others' to the disk's sync):"
   echo
   echo "| run | rate/s | server CPU % | server CPU µs per delivery | commits ≥ $slow_ms ms |"
   echo "|---|---|---|---|---|"

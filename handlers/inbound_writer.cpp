@@ -30,6 +30,21 @@ struct InboundWriter::Pending {
   }
 };
 
+std::string describeSlowCommit(size_t writes, std::chrono::milliseconds took,
+                               std::chrono::milliseconds threshold,
+                               const store::InboundBatchTiming& timing) {
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(timing.turnWait);
+  // Two causes an operator acts on differently: the disk (the transaction, whose COMMIT waits
+  // for fdatasync) or the daemon's own planner holding the database (the turn).
+  return "a commit of " + std::to_string(writes) + " inbound deliveries took " +
+         std::to_string(took.count()) + " ms (warned from " + std::to_string(threshold.count()) +
+         " ms; " + std::to_string(waited.count()) +
+         " ms of it waiting for the planner's database writes): each waited that long for its "
+         "answer; " +
+         (waited * 2 >= took ? "the planner's transactions held the database"
+                             : "the disk that holds the database was slow to sync");
+}
+
 InboundWriter::InboundWriter(std::unique_ptr<store::Store> store, Options options)
     : store_(std::move(store)),
       options_(std::move(options)),
@@ -167,16 +182,13 @@ size_t InboundWriter::writeBatch(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   // The fsync happens here, with no lock held, so requests keep queueing the next batch.
   const SteadyTime started = clock_.steadyNow();
-  auto results = store_->acceptInboundBatch(writes);
+  store::InboundBatchTiming timing;
+  auto results = store_->acceptInboundBatch(writes, &timing);
   const auto took =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steadyNow() - started);
   const bool slow = took >= options_.slowCommit;
   if (slow && options_.logger) {
-    options_.logger->warn(
-        "a commit of {} inbound deliveries took {} ms (warned from {} ms): each waited that "
-        "long for its answer; the usual cause is the disk that holds the database being slow to "
-        "sync",
-        count, took.count(), options_.slowCommit.count());
+    options_.logger->warn("{}", describeSlowCommit(count, took, options_.slowCommit, timing));
   }
   for (size_t i = 0; i < count; ++i) {
     // Back to its request thread, which frees it: glibc's malloc makes a free of another

@@ -108,4 +108,10 @@ class InboundWriter {
   std::thread thread_;
 };
 
+// The warning for a commit of `writes` deliveries that took `took` (from `threshold` on), naming
+// the likelier cause from where the time went.
+std::string describeSlowCommit(size_t writes, std::chrono::milliseconds took,
+                               std::chrono::milliseconds threshold,
+                               const store::InboundBatchTiming& timing);
+
 }  // namespace appkeeper::handlers

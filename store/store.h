@@ -196,6 +196,12 @@ struct InboxCompletion {
 
 // What acceptInboundBatch did with one write: `fresh` is acceptCatalogEvent's answer (false for
 // a repeated webhook-id) and true for notifications; `inboxId` is acceptNotification's answer.
+// Where the time of one acceptInboundBatch went, on the steady time of the Store's Clock.
+struct InboundBatchTiming {
+  std::chrono::nanoseconds turnWait{0};     // waiting for this process's other inbox writers
+  std::chrono::nanoseconds transaction{0};  // BEGIN to the end of COMMIT: the rows and the sync
+};
+
 struct InboundWriteOutcome {
   bool fresh = true;
   std::optional<int64_t> inboxId;
@@ -243,8 +249,9 @@ class Store {
   // savepoint, so one write's failure rolls back only that write (its own Result) and the audit
   // chain follows the order given. The outer error (nothing committed, every write lost) is for
   // the transaction itself: begin (locked: kTransient) or commit (I/O: kTransient).
+  // `timing` (may be null) is filled when the transaction committed.
   Result<std::vector<Result<InboundWriteOutcome>>> acceptInboundBatch(
-      const std::vector<InboundWrite>& writes);
+      const std::vector<InboundWrite>& writes, InboundBatchTiming* timing = nullptr);
 
   // --- inbox (the planner) --------------------------------------------------------------------
   // Leases the oldest due inbox item for `lease`; an expired lease makes it claimable again.

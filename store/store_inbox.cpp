@@ -131,7 +131,7 @@ Result<std::optional<int64_t>> Store::acceptNotification(const std::string& payl
 }
 
 Result<std::vector<Result<InboundWriteOutcome>>> Store::acceptInboundBatch(
-    const std::vector<InboundWrite>& writes) {
+    const std::vector<InboundWrite>& writes, InboundBatchTiming* timing) {
   using Outcomes = std::vector<Result<InboundWriteOutcome>>;
   return guarded("accepting a batch of inbound deliveries", [&]() -> Result<Outcomes> {
     if (auto refused = impl_->refuseIfReadOnly("accepting a batch of inbound deliveries")) {
@@ -140,7 +140,9 @@ Result<std::vector<Result<InboundWriteOutcome>>> Store::acceptInboundBatch(
     Outcomes outcomes;
     outcomes.reserve(writes.size());
     if (writes.empty()) return outcomes;
+    const SteadyTime asked = impl_->clock.steadyNow();
     InboxWriteTurns::Turn turn(inboxWriteTurns());
+    const SteadyTime began = impl_->clock.steadyNow();
     SQLite::Transaction tx(*impl_->db, TransactionBehavior::IMMEDIATE);
     for (const InboundWrite& w : writes) {
       const bool catalog = w.kind == InboundWrite::Kind::kCatalogEvent;
@@ -167,6 +169,10 @@ Result<std::vector<Result<InboundWriteOutcome>>> Store::acceptInboundBatch(
       }
     }
     tx.commit();
+    if (timing != nullptr) {
+      timing->turnWait = began - asked;
+      timing->transaction = impl_->clock.steadyNow() - began;
+    }
     return outcomes;
   });
 }

@@ -98,8 +98,26 @@ TEST_CASE("a commit as slow as Options::slowCommit is counted and logged as a wa
   commitOne("msg_2");
   CHECK(writer.totals().commits == 2);
   CHECK(writer.totals().slowCommits == 1);
+  // The store's clock stands still: no time went to waiting for the planner.
   CHECK_THAT(log.str(), Catch::Contains("[warning] a commit of 1 inbound deliveries took 100 ms "
-                                        "(warned from 100 ms)"));
+                                        "(warned from 100 ms; 0 ms of it waiting for the "
+                                        "planner's database writes)"));
+  CHECK_THAT(log.str(), Catch::Contains("the disk that holds the database was slow to sync"));
+}
+
+TEST_CASE("a slow commit's warning names the planner when most of the time went to its turn",
+          "[handlers]") {
+  store::InboundBatchTiming timing;
+  timing.turnWait = milliseconds(90);
+  timing.transaction = milliseconds(30);
+  CHECK(describeSlowCommit(12, milliseconds(120), milliseconds(100), timing) ==
+        "a commit of 12 inbound deliveries took 120 ms (warned from 100 ms; 90 ms of it waiting "
+        "for the planner's database writes): each waited that long for its answer; the "
+        "planner's transactions held the database");
+  timing.turnWait = milliseconds(10);
+  timing.transaction = milliseconds(110);
+  CHECK_THAT(describeSlowCommit(12, milliseconds(120), milliseconds(100), timing),
+             Catch::EndsWith("the disk that holds the database was slow to sync"));
 }
 
 TEST_CASE(

@@ -141,4 +141,34 @@ TEST_CASE("a batch that cannot take the write lock fails as a whole with kTransi
   CHECK(must(must(store->acceptInboundBatch({catalogWrite("msg_1", "{}")})).front()).fresh);
 }
 
+namespace {
+
+// Steady time that moves 7 ms at every reading, wall time that stands still.
+class SteppingClock final : public appkeeper::Clock {
+ public:
+  WallTime now() const override { return base_.now(); }
+  SteadyTime steadyNow() const override {
+    return SteadyTime(std::chrono::milliseconds(7) * readings_.fetch_add(1));
+  }
+
+ private:
+  FakeClock base_;
+  mutable std::atomic<int64_t> readings_{0};
+};
+
+}  // namespace
+
+TEST_CASE("acceptInboundBatch says how long it waited for its turn and how long it wrote",
+          "[store]") {
+  SteppingClock clock;
+  auto store = openOk(":memory:", clock);
+  InboundBatchTiming timing;
+  must(store->acceptInboundBatch({catalogWrite("msg_1", "{}")}, &timing));
+  // Three readings: asked for the turn, got it (BEGIN), committed.
+  CHECK(timing.turnWait == std::chrono::milliseconds(7));
+  CHECK(timing.transaction == std::chrono::milliseconds(7));
+  // Without a place for them, the same batch is written all the same.
+  CHECK(must(must(store->acceptInboundBatch({catalogWrite("msg_2", "{}")})).front()).fresh);
+}
+
 }  // namespace appkeeper::store::testing
