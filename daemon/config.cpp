@@ -50,14 +50,20 @@ Setter intKey(long long min, long long max, int WorkersConfig::*field) {
   return [=](Config& c, const std::string& v) { return parseInt(v, min, max, c.workers.*field); };
 }
 
-template <typename Duration>
-Setter durationKey(long long min, long long max, Duration WorkersConfig::*field) {
+// A whole number of the Duration's units (seconds, milliseconds) in [min, max].
+template <typename Part, typename Duration>
+Setter unitsKey(long long min, long long max, Part Config::*part, Duration Part::*field) {
   return [=](Config& c, const std::string& v) -> std::optional<std::string> {
     long long n = 0;
     if (auto e = parseInt(v, min, max, n)) return e;
-    c.workers.*field = Duration(n);
+    c.*part.*field = Duration(n);
     return std::nullopt;
   };
+}
+
+template <typename Duration>
+Setter durationKey(long long min, long long max, Duration WorkersConfig::*field) {
+  return unitsKey(min, max, &Config::workers, field);
 }
 
 Setter rateKey(double GraphConfig::*field) {
@@ -147,22 +153,11 @@ const std::vector<KeySpec>& keySpecs() {
       {"graph", "requests_per_second", false, rateKey(&GraphConfig::requestsPerSecond)},
       {"graph", "per_team_requests_per_second", false,
        rateKey(&GraphConfig::perTeamRequestsPerSecond)},
-      {"graph", "timeout_seconds", false,
-       [](Config& c, const std::string& v) -> std::optional<std::string> {
-         long long n = 0;
-         if (auto e = parseInt(v, 1, 600, n)) return e;
-         c.graph.timeout = std::chrono::seconds(n);
-         return std::nullopt;
-       }},
+      {"graph", "timeout_seconds", false, unitsKey(1, 600, &Config::graph, &GraphConfig::timeout)},
       {"graph", "ca_file", false, stringKey(&Config::graph, &GraphConfig::caFile)},
       {"store", "path", false, stringKey(&Config::store, &StoreConfig::path)},
       {"store", "slow_commit_warn_ms", false,
-       [](Config& c, const std::string& v) -> std::optional<std::string> {
-         long long n = 0;
-         if (auto e = parseInt(v, 1, 60000, n)) return e;
-         c.store.slowCommitWarn = std::chrono::milliseconds(n);
-         return std::nullopt;
-       }},
+       unitsKey(1, 60000, &Config::store, &StoreConfig::slowCommitWarn)},
       {"workers", "count", false, intKey(1, 256, &WorkersConfig::count)},
       {"workers", "max_attempts", false, intKey(1, 100, &WorkersConfig::maxAttempts)},
       {"workers", "backoff_base_seconds", false, durationKey(0, 3600, &WorkersConfig::backoffBase)},
