@@ -10,14 +10,9 @@
 // checkpoint. Times each write + fdatasync. The file lives in a temp dir under DIR (default
 // $TMPDIR or /tmp) and is removed. Not a test: nothing is asserted.
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -31,7 +26,7 @@ using Steady = std::chrono::steady_clock;
 
 namespace {
 
-constexpr off_t kWindowBytes = 4 << 20;
+constexpr long long kWindowBytes = 4 << 20;
 constexpr double kSlowMs = 100;
 
 struct Sync {
@@ -39,23 +34,8 @@ struct Sync {
   double ms;
 };
 
-// Closes the file on every path out.
-class File {
- public:
-  explicit File(const std::string& path) : fd_(::open(path.c_str(), O_CREAT | O_WRONLY, 0600)) {
-    if (fd_ < 0) throw std::runtime_error("cannot create " + path + ": " + std::strerror(errno));
-  }
-  ~File() { ::close(fd_); }
-  File(const File&) = delete;
-  File& operator=(const File&) = delete;
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-std::vector<Sync> probe(const std::string& path, double seconds, size_t rate, size_t bytes) {
-  File file(path);
+std::vector<Sync> probe(const std::string& dir, double seconds, size_t rate, size_t bytes) {
+  bench::SyncProbe file(dir);
   const std::string block(bytes, 'w');
   std::vector<Sync> syncs;
   const auto start = Steady::now();
@@ -65,25 +45,16 @@ std::vector<Sync> probe(const std::string& path, double seconds, size_t rate, si
                             ? Steady::duration::zero()
                             : std::chrono::duration_cast<Steady::duration>(
                                   std::chrono::duration<double>(1.0 / static_cast<double>(rate)));
-  off_t offset = 0;
+  long long offset = 0;
   for (auto due = start; due < end; due += interval) {
     // Paced from the start, not from the last sync: a slow sync is followed by no burst.
     const auto now = Steady::now();
     if (now < due) std::this_thread::sleep_until(due);
     if (now > due + interval) due = now;
-    const auto t0 = Steady::now();
-    if (::pwrite(file.fd(), block.data(), block.size(), offset) !=
-        static_cast<ssize_t>(block.size())) {
-      throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
-    }
-    if (::fdatasync(file.fd()) != 0) {
-      throw std::runtime_error("cannot sync " + path + ": " + std::strerror(errno));
-    }
-    const auto t1 = Steady::now();
-    syncs.push_back({std::chrono::duration<double>(t0 - start).count(),
-                     std::chrono::duration<double, std::milli>(t1 - t0).count()});
-    offset += static_cast<off_t>(block.size());
-    if (offset + static_cast<off_t>(block.size()) > kWindowBytes) offset = 0;
+    const double at = std::chrono::duration<double>(Steady::now() - start).count();
+    syncs.push_back({at, file.writeAndSync(block, offset) * 1e3});
+    offset += static_cast<long long>(block.size());
+    if (offset + static_cast<long long>(block.size()) > kWindowBytes) offset = 0;
   }
   return syncs;
 }
@@ -125,7 +96,7 @@ int main(int argc, char** argv) {
   std::vector<Sync> syncs;
   try {
     bench::ScratchDir dir(parent, "fsync-probe");
-    syncs = probe(dir.path() + "/probe.dat", static_cast<double>(seconds), rate, bytes);
+    syncs = probe(dir.path(), static_cast<double>(seconds), rate, bytes);
   } catch (const std::exception& e) {
     std::cerr << "fsync_probe: " << e.what() << "\n";
     return 1;

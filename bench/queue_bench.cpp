@@ -13,8 +13,6 @@
 // fdatasync in the same directory, which a synchronous=FULL WAL commit pays once.
 // On tmpfs fdatasync is free, so that column shows the store's CPU cost without the disk.
 // Not a test: nothing is asserted.
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -94,23 +92,17 @@ void printRow(const Row& r) {
   std::fflush(stdout);
 }
 
-// write(4 KiB) + fdatasync, `n` times: what one synchronous=FULL WAL commit pays at least.
+// write(4 KiB) + fdatasync appended, `n` times, the mean in µs (-1: the disk refused).
 double fdatasyncMicros(const std::string& dir, int n) {
-  const std::string path = dir + "/fsync-probe";
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return -1;
-  std::vector<char> page(4096, 'x');
-  const auto start = Steady::now();
-  for (int i = 0; i < n; ++i) {
-    if (::write(fd, page.data(), page.size()) < 0 || ::fdatasync(fd) != 0) {
-      ::close(fd);
-      return -1;
-    }
+  try {
+    bench::SyncProbe probe(dir);
+    const std::string page(4096, 'x');
+    double seconds = 0;
+    for (int i = 0; i < n; ++i) seconds += probe.writeAndSync(page, 4096LL * i);
+    return seconds * 1e6 / n;
+  } catch (const std::runtime_error&) {
+    return -1;
   }
-  const double us = secondsSince(start) * 1e6 / n;
-  ::close(fd);
-  ::unlink(path.c_str());
-  return us;
 }
 
 void runIn(const std::string& parent, const Options& o) {

@@ -1,15 +1,44 @@
 #include "bench/store_bench_support.h"
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <system_error>
 
 namespace appkeeper::bench {
+
+SyncProbe::SyncProbe(const std::string& dir)
+    : path_(dir + "/sync-probe"),
+      fd_(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) {
+  if (fd_ < 0) {
+    throw std::runtime_error("cannot create " + path_ + ": " + std::strerror(errno));
+  }
+}
+
+SyncProbe::~SyncProbe() {
+  ::close(fd_);
+  ::unlink(path_.c_str());
+}
+
+double SyncProbe::writeAndSync(const std::string& bytes, long long offset) {
+  const auto start = std::chrono::steady_clock::now();
+  if (::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(offset)) !=
+      static_cast<ssize_t>(bytes.size())) {
+    throw std::runtime_error("cannot write " + path_ + ": " + std::strerror(errno));
+  }
+  if (::fdatasync(fd_) != 0) {
+    throw std::runtime_error("cannot sync " + path_ + ": " + std::strerror(errno));
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 bool parseCount(const char* text, size_t& out) {
   char* end = nullptr;

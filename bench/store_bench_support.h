@@ -9,6 +9,23 @@
 
 namespace appkeeper::bench {
 
+// A file in `dir`, removed on destruction, that times write + fdatasync: what one
+// synchronous=FULL WAL commit pays at least. Throws std::runtime_error when it cannot create,
+// write or sync the file.
+class SyncProbe {
+ public:
+  explicit SyncProbe(const std::string& dir);
+  ~SyncProbe();
+  SyncProbe(const SyncProbe&) = delete;
+  SyncProbe& operator=(const SyncProbe&) = delete;
+  // Writes `bytes` at `offset` and fdatasyncs the file; returns the seconds that took.
+  double writeAndSync(const std::string& bytes, long long offset);
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
 // A positive integer; false (and `out` untouched) for anything else.
 bool parseCount(const char* text, size_t& out);
 

@@ -194,14 +194,14 @@ struct InboxCompletion {
   std::vector<AuditRecord> audits;
 };
 
-// What acceptInboundBatch did with one write: `fresh` is acceptCatalogEvent's answer (false for
-// a repeated webhook-id) and true for notifications; `inboxId` is acceptNotification's answer.
 // Where the time of one acceptInboundBatch went, on the steady time of the Store's Clock.
 struct InboundBatchTiming {
   std::chrono::nanoseconds turnWait{0};     // waiting for this process's other inbox writers
   std::chrono::nanoseconds transaction{0};  // BEGIN to the end of COMMIT: the rows and the sync
 };
 
+// What acceptInboundBatch did with one write: `fresh` is acceptCatalogEvent's answer (false for
+// a repeated webhook-id) and true for notifications; `inboxId` is acceptNotification's answer.
 struct InboundWriteOutcome {
   bool fresh = true;
   std::optional<int64_t> inboxId;
